@@ -1,0 +1,88 @@
+"""The `crunch` command: the root Typer app, global options, and error reporting.
+
+Command modules only parse options, call one core function and print its result. This
+module is the single place where a `CrunchError` becomes a line on stderr and an exit
+status; a traceback is shown only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+import typer.core
+
+from crunch_cli import __version__
+from crunch_cli.cli import commands
+from crunch_cli.cli.state import State
+from crunch_cli.errors import CrunchError
+from crunch_cli.redact import redact
+
+
+class _ReportingGroup(typer.core.TyperGroup):
+    """Turns a `CrunchError` raised anywhere below into one readable line + hint."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrunchError as error:
+            state = ctx.obj if isinstance(ctx.obj, State) else None
+            if state is not None and state.debug:
+                raise
+            report(error)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+
+def report(error: CrunchError) -> None:
+    typer.secho(f"error: {redact(error.message)}", fg="red", err=True)
+    if error.hint:
+        typer.echo(f"hint: {redact(error.hint)}", err=True)
+
+
+app = typer.Typer(
+    cls=_ReportingGroup,
+    name="crunch",
+    help="Set up, test and push code-submission machine-learning competitions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"crunch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks and HTTP details.")
+    ] = False,
+    api_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-base-url",
+            envvar="CRUNCH_API_BASE_URL",
+            help="Hub to talk to. Default: the one recorded in the workspace, else the local hub.",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = State(debug=debug, api_base_url=api_base_url)
+
+
+commands.register(app)
+
+
+def main() -> None:
+    sys.exit(app(standalone_mode=True))
