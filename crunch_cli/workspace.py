@@ -46,7 +46,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from crunch_cli.cli import hubinfo, setup
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("setup")(setup.setup)
+    app.command("download")(setup.download)
+    app.command("update-token")(setup.update_token)
+    app.command("list")(hubinfo.list_competitions)
+    app.command("ping")(hubinfo.ping)

@@ -1,0 +1,229 @@
+"""The only place that talks HTTP to the hub.
+
+One session factory (User-Agent, timeouts, retries for idempotent calls only) and one
+class that maps the hub's error body `{code, message, ...}` onto the `CrunchError` tree.
+`requests` is imported inside the functions that use it, so importing this module is free.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from crunch_cli import __version__
+from crunch_cli.errors import ApiError, HubUnreachableError, InvalidTokenError, NotFoundError
+from crunch_cli.redact import register_secret
+
+if TYPE_CHECKING:
+    import requests
+
+    from crunch_cli.workspace import Workspace
+
+DEFAULT_TIMEOUT = 30.0
+PAGE_SIZE = 100
+
+# Hints keyed by the hub's error code: what the user should do next.
+_HINTS = {
+    "INVALID_PROJECT_TOKEN": (
+        "run `crunch update-token` with a fresh token from the competition page"
+    ),
+    "UNAUTHORIZED": "run `crunch update-token` with a fresh token from the competition page",
+    "COMPETITION_NAME_NOT_FOUND": "run `crunch list` to see the competitions this hub offers",
+    "PROJECT_NOT_FOUND": "check the project name, or run `crunch setup` again",
+    "NEVER_SUBMITTED": "push a first submission with `crunch push`",
+    "SUBMISSION_NOT_FOUND": "run `crunch submission list` to see your submissions",
+}
+
+
+def make_session(*, retries: int = 3) -> requests.Session:
+    """A session that retries idempotent requests on connection errors and 502/503/504.
+
+    POSTs are never retried here: re-sending one could, say, mint a second submission.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        backoff_factor=0.3,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = (
+        f"crunch-cli-hub/{__version__} python/{platform.python_version()}"
+    )
+    return session
+
+
+def error_from_response(response: requests.Response) -> ApiError:
+    """Build the right `ApiError` from an error response, whatever its body looks like."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "code" not in body:
+        reason = response.reason or "error"
+        return ApiError(
+            "HTTP_ERROR",
+            f"the hub answered {response.status_code} {reason} for {response.request.path_url}",
+            status=response.status_code,
+        )
+    code = str(body["code"])
+    message = str(body.get("message") or code)
+    extras = {key: value for key, value in body.items() if key not in ("code", "message")}
+    if code in ("INVALID_PROJECT_TOKEN", "UNAUTHORIZED"):
+        kind: type[ApiError] = InvalidTokenError
+    elif code.endswith("_NOT_FOUND") or code == "NEVER_SUBMITTED":
+        kind = NotFoundError
+    else:
+        kind = ApiError
+    return kind(code, message, status=response.status_code, extras=extras, hint=_HINTS.get(code))
+
+
+class HubClient:
+    """Typed calls to the hub API; one instance per hub and token."""
+
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._session: requests.Session | None = None
+        register_secret(token)
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, base_url: str | None = None) -> HubClient:
+        """The hub this workspace was set up with (unless overridden), with its token."""
+        return cls(base_url or workspace.config.api_base_url, workspace.read_token())
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = make_session()
+        return self._session
+
+    def __repr__(self) -> str:
+        return f"HubClient({self.base_url!r}, token=<hidden>)"
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: bool = True,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send one request; connection failures and error bodies become `CrunchError`s.
+
+        `url` is either a path on the hub or an absolute (signed) URL, which gets no token.
+        """
+        import requests
+
+        absolute = url.startswith(("http://", "https://"))
+        headers = dict(kwargs.pop("headers", None) or {})
+        if auth and self.token and not absolute:
+            headers["Authorization"] = f"Project-Token {self.token}"
+        try:
+            response = self.session.request(
+                method,
+                url if absolute else self.base_url + url,
+                headers=headers,
+                timeout=kwargs.pop("timeout", self.timeout),
+                stream=stream,
+                **kwargs,
+            )
+        except requests.ConnectionError as error:
+            raise HubUnreachableError(self.base_url, _connection_reason(error)) from error
+        except requests.Timeout as error:
+            raise HubUnreachableError(self.base_url, "the request timed out") from error
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.send(method, path, **kwargs).json()
+
+    def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Walk a `{content, ...}` listing page by page, stopping at a short page."""
+        page = 0
+        while True:
+            body = self.call(
+                "GET", path, params={**(params or {}), "page": page, "size": PAGE_SIZE}
+            )
+            content = body.get("content", [])
+            yield from content
+            if len(content) != PAGE_SIZE:
+                return
+            page += 1
+
+    # -- tokens and identity ---------------------------------------------------------------
+
+    def upgrade_token(self, clone_token: str) -> dict[str, Any]:
+        register_secret(clone_token)
+        return self.call(
+            "POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token}, auth=False
+        )
+
+    def me(self) -> dict[str, Any]:
+        return self.call("GET", "/v2/users/@me")
+
+    # -- competitions ----------------------------------------------------------------------
+
+    def competitions(self) -> list[dict[str, Any]]:
+        return list(self.paginate("/v2/competitions"))
+
+    def competition(self, name: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/competitions/{_segment(name)}")
+
+    def current_round(self, competition: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/competitions/{_segment(competition)}/rounds/@current")
+
+    def data_release(
+        self, competition: str, round_number: int, size_variant: str = "default"
+    ) -> dict[str, Any]:
+        return self.call(
+            "GET",
+            f"/v2/competitions/{_segment(competition)}/rounds/{round_number}"
+            "/phases/submission/data-release",
+            params={"sizeVariant": size_variant.upper()},
+        )
+
+    def checks(self, competition: str) -> list[dict[str, Any]]:
+        return self.call("GET", f"/v1/competitions/{_segment(competition)}/checks")
+
+    def libraries(
+        self, name: str | None = None, *, language: str = "PYTHON", standard: bool | None = None
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"language": language}
+        if name is not None:
+            params["name"] = name
+        if standard is not None:
+            params["standard"] = str(standard).lower()
+        return list(self.paginate("/v2/libraries", params))
+
+
+def _segment(value: str | int) -> str:
+    return quote(str(value), safe="@")
+
+
+def _connection_reason(error: Exception) -> str:
+    text = str(error)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "getaddrinfo" in text:
+        return "unknown host"
+    if "timed out" in text:
+        return "timed out"
+    return "no answer"

@@ -1,0 +1,126 @@
+"""`crunch setup`, `crunch download`, `crunch update-token`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crunch_cli.cli.output import DownloadProgress
+from crunch_cli.cli.state import State
+from crunch_cli.download import Outcome
+from crunch_cli.errors import WorkspaceError
+from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
+
+
+def _check_size(value: str | None) -> str | None:
+    if value is not None and value.lower() not in ("default", "small", "large"):
+        raise typer.BadParameter("choose default, small or large")
+    return value.lower() if value else value
+
+
+def setup(
+    ctx: typer.Context,
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    project: Annotated[str, typer.Argument(help="Your project name.")],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to create. Default: COMPETITION-PROJECT."),
+    ] = None,
+    token: Annotated[
+        str,
+        typer.Option("--token", help="One-time setup token from the competition page."),
+    ] = ...,  # type: ignore[assignment]
+    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Set up inside a non-empty folder.")
+    ] = False,
+    model_directory: Annotated[
+        str, typer.Option("--model-directory", help="Where your model files live.")
+    ] = DEFAULT_MODEL_DIRECTORY,
+    size: Annotated[
+        str, typer.Option("--size", callback=_check_size, help="default, small or large.")
+    ] = "default",
+) -> None:
+    """Create a workspace from a one-time setup token and download the data."""
+    from crunch_cli.setup_project import setup_project
+
+    state: State = ctx.obj
+    with DownloadProgress() as progress:
+        result = setup_project(
+            competition=competition,
+            project=project,
+            token=token,
+            base_url=state.base_url(),
+            directory=directory,
+            force=force,
+            with_data=not no_data,
+            model_directory=model_directory,
+            size_variant=size,
+            progress=progress,
+        )
+    where = _relative(result.workspace.root)
+    if result.data_error is not None:
+        error = result.data_error
+        raise WorkspaceError(
+            f"workspace ready in {where}, but the data download failed: {error.message}",
+            hint=f"cd {where} && crunch download   (it resumes where it stopped)",
+        )
+    typer.echo(f"Workspace ready in {where}")
+    typer.echo(f"Next: cd {where} && crunch test")
+
+
+def download(
+    ctx: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download again even files that are up to date.")
+    ] = False,
+    size: Annotated[
+        str | None,
+        typer.Option("--size", callback=_check_size, help="default, small or large."),
+    ] = None,
+) -> None:
+    """Download (or bring up to date) the competition data into data/."""
+    from crunch_cli.api import HubClient
+    from crunch_cli.download import download_data
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    client = HubClient.for_workspace(workspace, state.api_base_url)
+    with DownloadProgress() as progress:
+        outcomes = download_data(
+            client, workspace, size_variant=size, force=force, progress=progress
+        )
+    fresh = sum(outcome is not Outcome.UP_TO_DATE for outcome in outcomes.values())
+    typer.echo(
+        f"{len(outcomes)} data files in {_relative(workspace.data_dir)}"
+        f" ({fresh} downloaded, {len(outcomes) - fresh} already up to date)"
+    )
+
+
+def update_token(
+    ctx: typer.Context,
+    token: Annotated[
+        str | None,
+        typer.Argument(
+            help="A fresh setup token from the competition page. Asked for when missing."
+        ),
+    ] = None,
+) -> None:
+    """Replace this workspace's project token, using a fresh one-time setup token."""
+    from crunch_cli.setup_project import renew_token
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    if token is None:
+        token = typer.prompt("Setup token", hide_input=True)
+    renew_token(workspace, token.strip(), base_url=state.api_base_url)
+    typer.echo(f"Token updated in {_relative(workspace.metadata_dir)}")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)

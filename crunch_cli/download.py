@@ -1,0 +1,268 @@
+"""Fetch a competition's data release into `data/`, reliably.
+
+Each file streams into `.NAME.part` next to its target, so a dropped connection or a killed
+process resumes with a `Range` request instead of starting over; the bytes are hashed while
+they arrive and must match the hub's sha256 before the file is renamed into place. A file
+that already has the right hash is skipped without touching the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from crunch_cli.errors import ChecksumMismatchError, DownloadError
+from crunch_cli.workspace import Workspace, atomic_write_json
+
+if TYPE_CHECKING:
+    import requests
+
+    from crunch_cli.api import HubClient
+
+CHUNK_SIZE = 1 << 20
+ATTEMPTS = 6
+BACKOFF_SECONDS = 0.5
+WORKERS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteFile:
+    key: str
+    name: str
+    url: str
+    size: int
+    sha256: str | None
+
+    @classmethod
+    def from_release(cls, key: str, value: dict[str, Any]) -> RemoteFile:
+        return cls(
+            key=key,
+            name=value["name"],
+            url=value["url"],
+            size=int(value.get("size") if value.get("size") is not None else -1),
+            sha256=value.get("sha256"),
+        )
+
+
+class Outcome(enum.Enum):
+    DOWNLOADED = "downloaded"
+    RESUMED = "resumed"
+    UP_TO_DATE = "up to date"
+
+
+class Progress(Protocol):
+    """What the caller shows while files arrive (a rich bar on a TTY, lines otherwise)."""
+
+    def start(self, file: RemoteFile, completed: int) -> None: ...
+
+    def advance(self, file: RemoteFile, amount: int) -> None: ...
+
+    def finish(self, file: RemoteFile, outcome: Outcome) -> None: ...
+
+
+class SilentProgress:
+    def start(self, file: RemoteFile, completed: int) -> None:
+        pass
+
+    def advance(self, file: RemoteFile, amount: int) -> None:
+        pass
+
+    def finish(self, file: RemoteFile, outcome: Outcome) -> None:
+        pass
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_up_to_date(file: RemoteFile, target: Path) -> bool:
+    """True when `target` already holds the hub's bytes (by sha256, else by size)."""
+    if not target.is_file():
+        return False
+    if file.sha256:
+        return file_sha256(target) == file.sha256
+    return file.size >= 0 and target.stat().st_size == file.size
+
+
+def partial_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.part")
+
+
+def fetch_file(
+    session: requests.Session,
+    file: RemoteFile,
+    target: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Download one file to `target`, resuming from its `.part` file when there is one."""
+    progress = progress or SilentProgress()
+    if not force and is_up_to_date(file, target):
+        progress.finish(file, Outcome.UP_TO_DATE)
+        return Outcome.UP_TO_DATE
+    part = partial_path(target)
+    if force:
+        part.unlink(missing_ok=True)
+    resumed = part.is_file() and part.stat().st_size > 0
+    digest = _stream_into(session, file, part, progress, sleep)
+    if file.sha256 and digest != file.sha256:
+        part.unlink(missing_ok=True)
+        if resumed:
+            # The kept part may itself be what is damaged: one clean try before giving up.
+            return fetch_file(session, file, target, force=True, progress=progress, sleep=sleep)
+        raise ChecksumMismatchError(
+            f"{file.name} arrived corrupted: sha256 {digest[:12]}… instead of {file.sha256[:12]}…",
+            hint="run `crunch download` again; if it persists, tell the competition organizer",
+        )
+    part.replace(target)
+    outcome = Outcome.RESUMED if resumed else Outcome.DOWNLOADED
+    progress.finish(file, outcome)
+    return outcome
+
+
+def _stream_into(
+    session: requests.Session,
+    file: RemoteFile,
+    part: Path,
+    progress: Progress,
+    sleep: Callable[[float], None],
+) -> str:
+    """Append the missing bytes to `part`, retrying with backoff; return the whole file's sha256."""
+    import requests
+
+    part.parent.mkdir(parents=True, exist_ok=True)
+    digest, offset = _hash_existing(part, file.size)
+    progress.start(file, offset)
+    failure = "no attempt made"
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        if file.size >= 0 and offset == file.size:
+            return digest.hexdigest()
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            with session.get(file.url, headers=headers, stream=True, timeout=(10, 60)) as response:
+                if response.status_code == 416 or (
+                    offset and response.status_code == 200
+                ):  # the part no longer fits what the hub serves: start over
+                    part.unlink(missing_ok=True)
+                    digest, offset = hashlib.sha256(), 0
+                    progress.start(file, 0)
+                    if response.status_code == 416:
+                        failure = "the hub refused the resume range"
+                        continue
+                if response.status_code >= 400:
+                    raise _http_error(file, response)
+                with open(part, "ab") as handle:
+                    for chunk in response.iter_content(CHUNK_SIZE):
+                        handle.write(chunk)
+                        digest.update(chunk)
+                        offset += len(chunk)
+                        progress.advance(file, len(chunk))
+            if file.size < 0 or offset == file.size:
+                return digest.hexdigest()
+            failure = f"the connection closed after {offset} of {file.size} bytes"
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # What was written is exactly what was hashed: carry on from there.
+            failure = type(error).__name__
+    raise DownloadError(
+        f"could not download {file.name} after {ATTEMPTS} attempts ({failure})",
+        hint="run `crunch download` again: it resumes where this one stopped",
+    )
+
+
+def _hash_existing(part: Path, expected_size: int) -> tuple[Any, int]:
+    digest = hashlib.sha256()
+    if not part.is_file():
+        return digest, 0
+    size = part.stat().st_size
+    if expected_size >= 0 and size > expected_size:
+        part.unlink()
+        return digest, 0
+    with open(part, "rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest, size
+
+
+def _http_error(file: RemoteFile, response: requests.Response) -> DownloadError:
+    if response.status_code == 403:
+        return DownloadError(
+            f"the hub refused the link to {file.name} (expired or altered)",
+            hint="run `crunch download` again to get fresh links",
+        )
+    return DownloadError(
+        f"the hub answered {response.status_code} for {file.name}",
+        hint="run `crunch download` again later; it resumes where it stopped",
+    )
+
+
+def fetch_files(
+    files: Iterable[RemoteFile],
+    directory: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    workers: int = WORKERS,
+) -> dict[str, Outcome]:
+    """Download files in parallel, one HTTP session per file; the first failure is raised."""
+    from crunch_cli.api import make_session
+
+    def fetch(file: RemoteFile) -> Outcome:
+        with make_session() as session:
+            return fetch_file(session, file, directory / file.name, force=force, progress=progress)
+
+    files = list(files)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files) or 1))) as pool:
+        outcomes = list(pool.map(fetch, files))
+    return {file.name: outcome for file, outcome in zip(files, outcomes, strict=True)}
+
+
+def download_data(
+    client: HubClient,
+    workspace: Workspace,
+    *,
+    size_variant: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Outcome]:
+    """Bring `data/` up to date with the competition's current data release.
+
+    The competition, release and checks are cached in `.crunchdao/competition.json` only once
+    every file is in place, so `crunch test` never sees metadata for data that is missing.
+    """
+    config = workspace.config
+    competition = client.competition(config.competition_name)
+    round_ = client.current_round(config.competition_name)
+    release = client.data_release(
+        config.competition_name, round_["number"], size_variant or config.size_variant
+    )
+    checks = client.checks(config.competition_name)
+    files = [RemoteFile.from_release(key, value) for key, value in release["dataFiles"].items()]
+    outcomes = fetch_files(files, workspace.data_dir, force=force, progress=progress)
+    atomic_write_json(
+        workspace.competition_cache_path,
+        {"competition": competition, "dataRelease": _without_links(release), "checks": checks},
+    )
+    return outcomes
+
+
+def _without_links(release: dict[str, Any]) -> dict[str, Any]:
+    """Signed links expire: caching them would only invite stale downloads."""
+    files = {
+        key: {field: value for field, value in entry.items() if field != "url"}
+        for key, entry in release.get("dataFiles", {}).items()
+    }
+    return {**release, "dataFiles": files}

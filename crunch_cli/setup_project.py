@@ -1,0 +1,154 @@
+"""`crunch setup`: trade a one-time setup token for a workspace.
+
+Everything that can fail before the workspace is whole (a bad token, a wrong competition,
+a folder that is not ours to fill) fails before anything is written. The workspace is
+assembled in a hidden sibling folder and renamed into place, so an interrupted setup
+leaves nothing half-made. The data comes last, into the finished workspace: a dropped
+download then costs a `crunch download`, not the single-use token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from crunch_cli.api import HubClient
+from crunch_cli.download import Outcome, Progress, download_data
+from crunch_cli.errors import CrunchError, InvalidTokenError, WorkspaceError, WorkspaceExistsError
+from crunch_cli.workspace import (
+    DATA_DIRECTORY,
+    DEFAULT_MODEL_DIRECTORY,
+    METADATA_DIRECTORY,
+    ProjectConfig,
+    Workspace,
+)
+
+_TOKEN_HINT = (
+    "a setup token works once, within 3 minutes: copy a fresh one from the competition page "
+    "(on a local hub: `crunch hub token COMPETITION USER PROJECT`)"
+)
+
+
+@dataclasses.dataclass
+class SetupResult:
+    workspace: Workspace
+    downloads: dict[str, Outcome] | None = None
+    data_error: CrunchError | None = None
+
+
+def setup_project(
+    *,
+    competition: str,
+    project: str,
+    token: str,
+    base_url: str,
+    directory: Path | None = None,
+    force: bool = False,
+    with_data: bool = True,
+    model_directory: str = DEFAULT_MODEL_DIRECTORY,
+    size_variant: str = "default",
+    progress: Progress | None = None,
+) -> SetupResult:
+    target = (directory or Path(f"{competition}-{project}")).absolute()
+    _check_target(target, force=force)
+
+    upgraded = _upgrade(base_url, token)
+    project_token = upgraded["plain"]
+    client = HubClient(base_url, project_token)
+    remote_project = upgraded["project"]
+    remote_competition = client.competition(competition)
+    if remote_project.get("competitionId") != remote_competition["id"]:
+        raise WorkspaceError(
+            f"this setup token belongs to another competition than {competition!r}",
+            hint="copy the setup command from the page of the competition you want to join",
+        )
+
+    config = ProjectConfig(
+        competition_name=remote_competition["name"],
+        project_name=remote_project.get("name") or project,
+        user_id=int(remote_project["userId"]),
+        api_base_url=base_url,
+        size_variant=size_variant,
+        model_directory=model_directory,
+    )
+    workspace = _assemble(target, config, project_token)
+    result = SetupResult(workspace)
+    if with_data:
+        try:
+            result.downloads = download_data(client, workspace, force=force, progress=progress)
+        except CrunchError as error:
+            result.data_error = error
+    return result
+
+
+def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None = None) -> None:
+    """Trade a fresh setup token for a project token, for this workspace's project only."""
+    config = workspace.config
+    upgraded = _upgrade(base_url or config.api_base_url, setup_token)
+    project = upgraded["project"]
+    if int(project["userId"]) != config.user_id or project.get("name") != config.project_name:
+        raise WorkspaceError(
+            f"this setup token is for project {project.get('name')!r}, "
+            f"not this workspace's {config.project_name!r}",
+            hint="copy the setup token shown for this project on the competition page",
+        )
+    workspace.write_token(upgraded["plain"])
+
+
+def _upgrade(base_url: str, setup_token: str) -> dict[str, Any]:
+    if not setup_token:
+        raise InvalidTokenError(
+            "INVALID_PROJECT_TOKEN", "the setup token is empty", status=0, hint=_TOKEN_HINT
+        )
+    try:
+        return HubClient(base_url).upgrade_token(setup_token)
+    except InvalidTokenError as error:
+        error.message = "the setup token is invalid, already used or expired"
+        error.hint = _TOKEN_HINT
+        raise
+
+
+def _check_target(target: Path, *, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise WorkspaceExistsError(
+            f"{target} exists and is not a folder", hint="pass another DIRECTORY"
+        )
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise WorkspaceExistsError(
+            f"{target} is not empty",
+            hint="pass another DIRECTORY, or --force to set up inside it (your files are kept)",
+        )
+
+
+def _assemble(target: Path, config: ProjectConfig, project_token: str) -> Workspace:
+    """Build the skeleton beside `target`, then move it in with renames only."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.setup-{secrets.token_hex(4)}"
+    try:
+        staged = Workspace(staging)
+        staged.write_config(config)
+        staged.write_token(project_token)
+        for folder in (DATA_DIRECTORY, config.model_directory):
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            staging.rename(target)
+        else:
+            _move_into(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Workspace(target)
+
+
+def _move_into(staging: Path, target: Path) -> None:
+    """Merge a staged skeleton into an existing folder (--force): only our entries change."""
+    metadata = target / METADATA_DIRECTORY
+    if metadata.is_dir():
+        shutil.rmtree(metadata)
+    (staging / METADATA_DIRECTORY).rename(metadata)
+    for entry in staging.iterdir():
+        destination = target / entry.name
+        if not destination.exists():
+            entry.rename(destination)
