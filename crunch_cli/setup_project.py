@@ -55,11 +55,12 @@ def setup_project(
     target = (directory or Path(f"{competition}-{project}")).absolute()
     _check_target(target, force=force)
 
+    # An unknown competition must not cost the single-use token: look it up first.
+    remote_competition = HubClient(base_url).competition(competition)
     upgraded = _upgrade(base_url, token)
     project_token = upgraded["plain"]
     client = HubClient(base_url, project_token)
     remote_project = upgraded["project"]
-    remote_competition = client.competition(competition)
     if remote_project.get("competitionId") != remote_competition["id"]:
         raise WorkspaceError(
             f"this setup token belongs to another competition than {competition!r}",
