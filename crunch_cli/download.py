@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
     from crunch_cli.api import HubClient
 
-CHUNK_SIZE = 1 << 20
+HASH_BLOCK = 1 << 20
+# Bytes read from the socket at a time: a dropped connection loses at most this much.
+NETWORK_BLOCK = 64 << 10
 ATTEMPTS = 6
 BACKOFF_SECONDS = 0.5
 WORKERS = 4
@@ -80,7 +82,7 @@ class SilentProgress:
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
-        while chunk := file.read(CHUNK_SIZE):
+        while chunk := file.read(HASH_BLOCK):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -151,7 +153,10 @@ def _stream_into(
             sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         if file.size >= 0 and offset == file.size:
             return digest.hexdigest()
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        # Compressed transfer would make byte ranges meaningless.
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
         try:
             with session.get(file.url, headers=headers, stream=True, timeout=(10, 60)) as response:
                 if response.status_code == 416 or (
@@ -166,7 +171,7 @@ def _stream_into(
                 if response.status_code >= 400:
                     raise _http_error(file, response)
                 with open(part, "ab") as handle:
-                    for chunk in response.iter_content(CHUNK_SIZE):
+                    for chunk in response.iter_content(NETWORK_BLOCK):
                         handle.write(chunk)
                         digest.update(chunk)
                         offset += len(chunk)
@@ -174,7 +179,11 @@ def _stream_into(
             if file.size < 0 or offset == file.size:
                 return digest.hexdigest()
             failure = f"the connection closed after {offset} of {file.size} bytes"
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ) as error:
             # What was written is exactly what was hashed: carry on from there.
             failure = type(error).__name__
     raise DownloadError(
@@ -192,7 +201,7 @@ def _hash_existing(part: Path, expected_size: int) -> tuple[Any, int]:
         part.unlink()
         return digest, 0
     with open(part, "rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
+        while chunk := handle.read(HASH_BLOCK):
             digest.update(chunk)
     return digest, size
 

@@ -213,6 +213,87 @@ class HubClient:
             params["standard"] = str(standard).lower()
         return list(self.paginate("/v2/libraries", params))
 
+    # -- uploads ---------------------------------------------------------------------------
+
+    def create_upload(self, name: str, size: int, chunk_size: int) -> dict[str, Any]:
+        body = {"name": name, "size": size, "encrypted": False, "preferredChunkSize": chunk_size}
+        return self.call("POST", "/v1/uploads", json=body)
+
+    def upload(self, upload_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/v1/uploads/{_segment(upload_id)}")
+
+    def upload_chunk(self, upload_id: str, chunk: dict[str, Any], data: bytes) -> None:
+        """Send one chunk through its presigned URL and confirm it with the returned ETag."""
+        number = chunk["number"]
+        base = f"/v1/uploads/{_segment(upload_id)}/chunks/{number}"
+        request = self.call("GET", f"{base}/request")
+        response = self.send(
+            request.get("method", "PUT"),
+            request["url"],
+            data=data,
+            headers=request.get("headers") or {},
+            auth=False,
+        )
+        etag = response.headers.get("ETag", "")
+        self.call("POST", f"{base}/confirm", json={"hash": etag})
+
+    def complete_upload(self, upload_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/v1/uploads/{_segment(upload_id)}/complete", json={})
+
+    def abort_upload(self, upload_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/v1/uploads/{_segment(upload_id)}/abort", json={})
+
+    # -- projects and submissions ------------------------------------------------------------
+
+    def _project_path(self, version: int, competition: str, user_id: int, project: str) -> str:
+        return (
+            f"/v{version}/competitions/{_segment(competition)}/projects/{user_id}/"
+            f"{_segment(project)}"
+        )
+
+    def create_submission(
+        self, competition: str, user_id: int, project: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        path = self._project_path(4, competition, user_id, project) + "/submissions"
+        return self.call("POST", path, json=body)
+
+    def submissions(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
+        path = self._project_path(3, competition, user_id, project) + "/submissions"
+        body = self.call("GET", path)
+        return body["content"] if isinstance(body, dict) else body
+
+    def submission(
+        self, competition: str, user_id: int, project: str, number: int | str
+    ) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project)
+        return self.call("GET", f"{path}/submissions/{_segment(number)}")
+
+    def submission_files(
+        self, competition: str, user_id: int, project: str, number: int | str
+    ) -> list[dict[str, Any]]:
+        path = self._project_path(3, competition, user_id, project)
+        return self.call("GET", f"{path}/submissions/{_segment(number)}/files")
+
+    def clone(
+        self,
+        competition: str,
+        user_id: int,
+        project: str,
+        *,
+        submission_number: int | None = None,
+        include_model: bool = False,
+    ) -> dict[str, str]:
+        """Signed links to a submission's files, keyed by path (model files prefixed)."""
+        params: dict[str, Any] = {"includeModel": str(include_model).lower()}
+        if submission_number is not None:
+            params["submissionNumber"] = submission_number
+        path = self._project_path(4, competition, user_id, project) + "/clone"
+        return self.call("GET", path, params=params)
+
+    def submit_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project) + "/quota/submit"
+        return self.call("GET", path)
+
 
 def _segment(value: str | int) -> str:
     return quote(str(value), safe="@")
