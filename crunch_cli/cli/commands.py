@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crunch_cli.cli import hubinfo, setup
+from crunch_cli.cli import hub, hubinfo, setup
 
 
 def register(app: typer.Typer) -> None:
@@ -13,3 +13,4 @@ def register(app: typer.Typer) -> None:
     app.command("update-token")(setup.update_token)
     app.command("list")(hubinfo.list_competitions)
     app.command("ping")(hubinfo.ping)
+    app.add_typer(hub.app)

@@ -1,0 +1,235 @@
+"""`crunch hub ...`: run a hub and manage it as its organizer.
+
+These commands work on the hub's root folder directly (its SQLite database and blobs),
+not over HTTP, so they also work while `crunch hub serve` is running on the same root.
+The hub modules are imported inside each command: `crunch --help` must stay light.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from crunch_cli.hub.settings import HubSettings
+
+DEFAULT_ROOT = Path("crunch-hub")
+DEFAULT_URL = "http://127.0.0.1:8000"
+DEMO_USER = "demo"
+DEMO_PROJECT = "starter"
+FORMAT_CHOICES = ("timeseries", "cross-sectional", "stream")
+
+app = typer.Typer(
+    name="hub",
+    help="Run a competition hub and manage its competitions (for organizers).",
+    no_args_is_help=True,
+)
+competition_app = typer.Typer(help="Create and list the hub's competitions.", no_args_is_help=True)
+app.add_typer(competition_app, name="competition")
+
+RootOption = Annotated[
+    Path,
+    typer.Option(
+        "--root",
+        envvar="CRUNCH_HUB_ROOT",
+        help="The hub's folder (database, blobs, signing key).",
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="CRUNCH_HUB_DATABASE_URL",
+        help="Any SQLAlchemy URL. Default: ROOT/hub.sqlite3.",
+    ),
+]
+
+
+def _settings(root: Path, database_url: str | None, public_url: str | None = None) -> HubSettings:
+    from crunch_cli.hub.settings import HubSettings
+
+    return HubSettings(root=root, database_url=database_url, public_url=public_url)
+
+
+def _check_format(value: str) -> str:
+    if value.lower() not in FORMAT_CHOICES:
+        raise typer.BadParameter(f"choose one of: {', '.join(FORMAT_CHOICES)}")
+    return value.lower()
+
+
+def _setup_line(url: str, competition: str, project: str, token: str) -> str:
+    return shlex.join(
+        ["crunch", "--api-base-url", url, "setup", competition, project, "--token", token]
+    )
+
+
+def _token_command(competition: str, user: str, project: str, root: Path, url: str) -> str:
+    return shlex.join(
+        ["crunch", "hub", "token", competition, user, project, "--root", str(root), "--url", url]
+    )
+
+
+def _minutes(settings: HubSettings) -> str:
+    minutes = settings.setup_token_ttl.total_seconds() / 60
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+    ] = 8000,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option("--public-url", help="Base URL clients use, when behind a proxy."),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Add one demo competition per format, print tokens.")
+    ] = False,
+) -> None:
+    """Run the hub until Ctrl-C."""
+    from crunch_cli.hub import demo as demo_data
+    from crunch_cli.hub import organizer, server
+
+    settings = _settings(root, database_url, public_url)
+    names = demo_data.create_demo_competitions(settings) if demo else []
+
+    def announce(url: str) -> None:
+        shown = public_url or url
+        typer.echo(f"crunch hub serving at {shown} (root: {settings.root})")
+        if not names:
+            return
+        typer.echo(f"\nDemo competitions; each line works once, for {_minutes(settings)}:")
+        for name in names:
+            token = organizer.mint_setup_token(settings, name, DEMO_USER, DEMO_PROJECT)
+            typer.echo(f"  {_setup_line(shown, name, DEMO_PROJECT, token)}")
+        typer.echo("\nMore tokens (pick any user and project names):")
+        typer.echo(f"  {_token_command(names[0], DEMO_USER, DEMO_PROJECT, settings.root, shown)}")
+        typer.echo("")
+
+    server.serve(settings, host, port, on_ready=announce)
+
+
+@app.command("token")
+def token(
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    user: Annotated[str, typer.Argument(help="User login (created if new).")],
+    project: Annotated[str, typer.Argument(help="Project name (created if new).")],
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+    url: Annotated[
+        str, typer.Option("--url", help="The hub's URL, for the printed setup line.")
+    ] = DEFAULT_URL,
+) -> None:
+    """Mint a one-time setup token and print the `crunch setup` line that uses it."""
+    from crunch_cli.hub import organizer
+
+    settings = _settings(root, database_url)
+    plain = organizer.mint_setup_token(settings, competition, user, project)
+    typer.echo(f"Setup token for {user}/{project} (usable once, for {_minutes(settings)}):")
+    typer.echo(f"  {plain}")
+    typer.echo("Run:")
+    typer.echo(f"  {_setup_line(url.rstrip('/'), competition, project, plain)}")
+
+
+@competition_app.command("create")
+def create_competition(
+    name: Annotated[str, typer.Argument(help="Competition name (letters, digits, - _ .).")],
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", help="Folder with X_train, y_train, X_test, example_prediction parquet."
+        ),
+    ],
+    format: Annotated[
+        str,
+        typer.Option("--format", callback=_check_format, help=", ".join(FORMAT_CHOICES) + "."),
+    ] = "timeseries",
+    id_column: Annotated[str, typer.Option("--id-column")] = "id",
+    moon_column: Annotated[
+        str, typer.Option("--moon-column", help="Time column (ignored for cross-sectional).")
+    ] = "moon",
+    target_column: Annotated[str, typer.Option("--target-column")] = "target",
+    prediction_column: Annotated[str, typer.Option("--prediction-column")] = "prediction",
+    embargo: Annotated[
+        int, typer.Option("--embargo", min=0, help="Moons left out before each test moon.")
+    ] = 0,
+    metric: Annotated[
+        str | None,
+        typer.Option("--metric", help="spearman, accuracy, rmse or logloss. Default: per format."),
+    ] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name")] = None,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register a competition from a folder of parquet files."""
+    from crunch_cli.hub import organizer
+
+    summary = organizer.create_competition(
+        _settings(root, database_url),
+        name,
+        data_dir,
+        format=format,
+        id_column=id_column,
+        moon_column=moon_column,
+        target_column=target_column,
+        prediction_column=prediction_column,
+        embargo=embargo,
+        metric=metric,
+        display_name=display_name,
+    )
+    typer.echo(f"created competition {summary.name} (id {summary.id}, {summary.format})")
+    for item in summary.files:
+        where = "hidden" if item.hidden else "release"
+        typer.echo(f"  {where:8} {item.key:20} {item.size:>12,} bytes  sha256 {item.sha256[:12]}")
+
+
+@competition_app.command("list")
+def list_competitions(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOption = None) -> None:
+    """List the hub's competitions."""
+    from crunch_cli.hub import organizer
+
+    summaries = organizer.list_competitions(_settings(root, database_url))
+    if not summaries:
+        typer.echo("no competitions yet: add one with `crunch hub competition create`")
+        return
+    for item in summaries:
+        typer.echo(f"{item.id:>4}  {item.name:30} {item.format:11} {item.metric}")
+
+
+@app.command("demo-data")
+def demo_data(
+    directory: Annotated[Path, typer.Argument(help="Folder to write (must be empty or new).")],
+    format: Annotated[
+        str,
+        typer.Option("--format", callback=_check_format, help=", ".join(FORMAT_CHOICES) + "."),
+    ] = "timeseries",
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
+) -> None:
+    """Write a demo data folder: the layout `competition create` expects."""
+    from crunch_cli.errors import WorkspaceExistsError
+    from crunch_cli.hub import demo
+
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise WorkspaceExistsError(
+            f"{directory} is not empty", hint="pick a new folder, or pass --force"
+        )
+    kwargs = demo.GENERATORS[format](directory)
+    typer.echo(f"wrote {format} demo data to {directory}:")
+    for path in sorted(directory.rglob("*.parquet")):
+        typer.echo(f"  {path.relative_to(directory)}")
+    typer.echo("register it with:")
+    typer.echo(
+        "  "
+        + shlex.join(
+            ["crunch", "hub", "competition", "create", "my-competition"]
+            + ["--data-dir", str(directory), "--format", format]
+            + (["--embargo", str(kwargs["embargo"])] if kwargs.get("embargo") else [])
+        )
+    )

@@ -1,0 +1,21 @@
+"""The hub server: the HTTP API competitors talk to, and the organizer's tools.
+
+    settings.py    where the hub keeps its state (root folder, database URL, public URL)
+    models.py      the SQL tables (SQLAlchemy 2.x)
+    store.py       engine, sessions, blob folder and signing key, opened from settings
+    blobs.py       files on disk, addressed by an opaque key
+    signing.py     HMAC-signed, expiring URLs for blobs (like presigned object-store URLs)
+    tokens.py      setup ("clone") tokens and project tokens, stored as sha256 only
+    whitelist.py   the libraries a submission may require
+    organizer.py   create competitions, mint setup tokens (used by `crunch hub ...`)
+    demo.py        seeded demo data, one competition per format
+    app.py         `create_app(settings)`: the FastAPI application
+    routes/        one router per resource of the wire contract (HUB_API.md)
+    server.py      run the app with uvicorn, blocking or in a thread
+
+Nothing on the `crunch` start-up path imports this package at module level.
+"""
+
+from crunch_cli.hub.settings import HubSettings
+
+__all__ = ["HubSettings"]

@@ -1,0 +1,69 @@
+"""`create_app(settings)`: the hub's FastAPI application."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crunch_cli import __version__
+from crunch_cli.hub import whitelist
+from crunch_cli.hub.errors import install_error_handlers
+from crunch_cli.hub.routes import blobs, competitions, data, libraries, tokens, users
+from crunch_cli.hub.settings import HubSettings
+from crunch_cli.hub.store import HubStore
+
+ROUTERS = (tokens, competitions, data, users, libraries, blobs)
+EXTRA_LIBRARIES_FILE = "libraries.json"
+
+_REPEATED_SLASHES = re.compile(rb"/{2,}")
+
+
+class CollapseSlashes:
+    """Treats `//v2/libraries` as `/v2/libraries`: the public client joins a base URL that
+    ends in `/` with a path that starts with one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = _REPEATED_SLASHES.sub(b"/", scope["path"].encode()).decode()
+            scope = {**scope, "path": path}
+            if scope.get("raw_path"):
+                scope["raw_path"] = _REPEATED_SLASHES.sub(b"/", scope["raw_path"])
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: HubSettings) -> FastAPI:
+    """The store is opened here, not at start-up, so a bad root or database fails as a
+    `CrunchError` in the caller rather than inside the server's start-up log.
+    """
+    store = HubStore(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="crunch hub",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.store = store
+    app.state.libraries = whitelist.load(settings.root / EXTRA_LIBRARIES_FILE)
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(CollapseSlashes)
+    return app

@@ -1,0 +1,96 @@
+"""Request dependencies shared by the routers: the store, a transaction, the caller's
+project (authentication) and paging parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from crunch_cli.hub.errors import HubApiError
+from crunch_cli.hub.models import Project
+from crunch_cli.hub.store import HubStore
+from crunch_cli.hub.tokens import project_for_token
+
+TOKEN_SCHEMES = ("project-token", "bearer")
+MAX_PAGE_SIZE = 1000
+
+
+def get_store(request: Request) -> HubStore:
+    store: HubStore = request.app.state.store
+    return store
+
+
+def get_session(store: Annotated[HubStore, Depends(get_store)]) -> Iterator[Session]:
+    """One transaction per request, committed when the route returns without raising."""
+    with store.session() as session:
+        yield session
+
+
+StoreDep = Annotated[HubStore, Depends(get_store)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def presented_token(request: Request) -> str | None:
+    """The project token, from the header or (older clients) a `pushToken` field."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() not in TOKEN_SCHEMES:
+            raise HubApiError(401, "UNAUTHORIZED", f"this hub does not accept {scheme} credentials")
+        return value.strip() or None
+    if token := request.query_params.get("pushToken"):
+        return token
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        values = parse_qs((await request.body()).decode("utf-8", "replace")).get("pushToken")
+        if values:
+            return values[0]
+    return None
+
+
+def current_project(
+    session: SessionDep, token: Annotated[str | None, Depends(presented_token)]
+) -> Project:
+    if token is None:
+        raise HubApiError(
+            401, "UNAUTHORIZED", "this call needs a project token (Authorization: Project-Token)"
+        )
+    project = project_for_token(session, token)
+    if project is None:
+        raise HubApiError(
+            401, "INVALID_PROJECT_TOKEN", "the project token is not valid", tokenType="PROJECT"
+        )
+    return project
+
+
+ProjectDep = Annotated[Project, Depends(current_project)]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    size: int
+
+
+def page_request(
+    page: Annotated[int, Query(ge=0)] = 0,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+) -> PageRequest:
+    return PageRequest(page, size)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+def public_base_url(request: Request) -> str:
+    """Where clients reach this hub: the configured public URL, else this request's."""
+    store: HubStore = request.app.state.store
+    return (store.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+BaseUrlDep = Annotated[str, Depends(public_base_url)]

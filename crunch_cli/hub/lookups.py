@@ -1,0 +1,99 @@
+"""Find the rows a path names, or raise the wire error the public client expects.
+
+A competition path segment is the numeric id or the name (the public client uses both);
+rounds accept a number, `@current` or `@last`; phases a type or `@current`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crunch_cli.hub.errors import HubApiError, not_found
+from crunch_cli.hub.models import Competition, Phase, Project, Round, User, utcnow
+
+
+def competition(session: Session, id_or_name: str) -> Competition:
+    found = None
+    if id_or_name.isdigit():
+        found = session.get(Competition, int(id_or_name))
+    if found is None:
+        found = session.scalars(
+            select(Competition).where(Competition.name == id_or_name)
+        ).one_or_none()
+    if found is None:
+        raise not_found(
+            "COMPETITION_NAME_NOT_FOUND",
+            f"no competition named {id_or_name!r} on this hub",
+            competitionName=id_or_name,
+        )
+    return found
+
+
+def round_(row: Competition, selector: str) -> Round:
+    rounds = row.rounds
+    if selector == "@last":
+        if rounds:
+            return rounds[-1]
+    elif selector == "@current":
+        now = utcnow()
+        for candidate in rounds:
+            if candidate.start <= now < candidate.end:
+                return candidate
+        raise not_found(
+            "CURRENT_ROUND_NOT_FOUND",
+            f"competition {row.name!r} has no round open now",
+            roundNumber=selector,
+        )
+    elif selector.isdigit():
+        for candidate in rounds:
+            if candidate.number == int(selector):
+                return candidate
+    raise not_found(
+        "ROUND_NOT_FOUND", f"competition {row.name!r} has no round {selector}", roundNumber=selector
+    )
+
+
+def phase(row: Round, selector: str) -> Phase:
+    now = utcnow()
+    for candidate in row.phases:
+        if selector == "@current":
+            if candidate.start <= now < candidate.end:
+                return candidate
+        elif candidate.type == selector.upper():
+            return candidate
+    raise not_found("PHASE_NOT_FOUND", f"round {row.number} has no phase {selector}")
+
+
+def user(session: Session, selector: str, me: User) -> User:
+    if selector == "@me":
+        return me
+    found = session.get(User, int(selector)) if selector.isdigit() else None
+    if found is None:
+        raise not_found("USER_NOT_FOUND", f"no user {selector}")
+    return found
+
+
+def own_project(
+    session: Session, competition_row: Competition, user_selector: str, name: str, caller: Project
+) -> Project:
+    """The named project, which must belong to the caller's user (no peeking at others')."""
+    if user_selector not in ("@me", str(caller.user_id)):
+        raise HubApiError(
+            403, "ACCESS_DENIED", "a project token only opens its own user's projects"
+        )
+    found = session.scalars(
+        select(Project).where(
+            Project.competition_id == competition_row.id,
+            Project.user_id == caller.user_id,
+            Project.name == name,
+        )
+    ).one_or_none()
+    if found is None:
+        raise not_found(
+            "PROJECT_NOT_FOUND",
+            f"no project {name!r} in competition {competition_row.name!r}",
+            competitionId=competition_row.id,
+            userId=caller.user_id,
+        )
+    return found

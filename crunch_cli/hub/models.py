@@ -1,0 +1,194 @@
+"""The hub's SQL tables.
+
+Secrets never reach the database in plain text: tokens are stored as their sha256. Every
+timestamp is UTC; `UtcDateTime` keeps it that way on databases (SQLite) that drop the zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, whatever the database does with zones."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Competition(Base):
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    short_description: Mapped[str] = mapped_column(Text, default="")
+    format: Mapped[str] = mapped_column(String(20))
+    metric: Mapped[str] = mapped_column(String(20))
+    embargo: Mapped[int] = mapped_column(Integer, default=0)
+    id_column: Mapped[str] = mapped_column(String(100))
+    moon_column: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    target_column: Mapped[str] = mapped_column(String(100))
+    prediction_column: Mapped[str] = mapped_column(String(100))
+    features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    splits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    run_time_limit_seconds: Mapped[int] = mapped_column(Integer)
+    run_memory_limit_mb: Mapped[int] = mapped_column(Integer)
+    max_code_size: Mapped[int] = mapped_column(BigInteger)
+    max_model_size: Mapped[int] = mapped_column(BigInteger)
+    submissions_per_day: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="competition", order_by="Round.number", cascade="all, delete-orphan"
+    )
+    data_files: Mapped[list[DataFile]] = relationship(
+        back_populates="competition", order_by="DataFile.id", cascade="all, delete-orphan"
+    )
+    checks: Mapped[list[Check]] = relationship(
+        back_populates="competition", order_by="Check.order", cascade="all, delete-orphan"
+    )
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("competition_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(UtcDateTime)
+    end: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    competition: Mapped[Competition] = relationship(back_populates="rounds")
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="round", order_by="Phase.start", cascade="all, delete-orphan"
+    )
+
+
+class Phase(Base):
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("round_id", "type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    type: Mapped[str] = mapped_column(String(20))
+    start: Mapped[datetime] = mapped_column(UtcDateTime)
+    end: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    round: Mapped[Round] = relationship(back_populates="phases")
+
+
+class DataFile(Base):
+    """A file of the competition's data; `hidden` ones stay on the hub for its own runs."""
+
+    __tablename__ = "data_files"
+    __table_args__ = (UniqueConstraint("competition_id", "hidden", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    key: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    competition: Mapped[Competition] = relationship(back_populates="data_files")
+
+
+class Check(Base):
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    function: Mapped[str] = mapped_column(String(50))
+    scope: Mapped[str] = mapped_column(String(10), default="ROOT")
+    order: Mapped[int] = mapped_column(Integer)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    competition: Mapped[Competition] = relationship(back_populates="checks")
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("competition_id", "user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    competition: Mapped[Competition] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class CloneToken(Base):
+    """A one-time setup token: valid until `expires_at`, spent when `used_at` is set."""
+
+    __tablename__ = "clone_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ProjectToken(Base):
+    __tablename__ = "project_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(20), default="PERMANENT")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    project: Mapped[Project] = relationship()

@@ -1,0 +1,365 @@
+"""What an organizer does to a hub: register a competition from parquet files, mint
+setup tokens. The `crunch hub ...` commands and the tests call these directly on the hub's
+root folder; no HTTP involved.
+
+A data folder holds `X_train`, `y_train`, `X_test`, `example_prediction` and optionally
+`y_test` (all `.parquet`); these form the public release. A `hidden/` sub-folder with
+`X_test.parquet` and `y_test.parquet` stays on the hub, for its own runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crunch_cli.errors import CrunchError
+from crunch_cli.hub import tokens
+from crunch_cli.hub.models import Check, Competition, DataFile, Phase, Project, Round, User, utcnow
+from crunch_cli.hub.settings import HubSettings
+from crunch_cli.hub.store import HubStore
+
+FORMATS = {"timeseries": "TIMESERIES", "cross-sectional": "DAG", "stream": "STREAM"}
+METRICS = ("spearman", "accuracy", "rmse", "logloss")
+DEFAULT_METRIC = {"TIMESERIES": "spearman", "DAG": "accuracy", "STREAM": "rmse"}
+CHECK_FUNCTIONS = (
+    "COLUMNS_NAME",
+    "NANS",
+    "IDS",
+    "MOONS",
+    "VALUES_BETWEEN",
+    "VALUES_ALLOWED",
+    "CONSTANTS",
+)
+DEFAULT_CHECKS = {
+    "TIMESERIES": ("COLUMNS_NAME", "NANS", "IDS", "MOONS", "CONSTANTS"),
+    "DAG": ("COLUMNS_NAME", "NANS", "IDS"),
+    "STREAM": ("COLUMNS_NAME", "NANS", "IDS", "MOONS"),
+}
+ROUND_LENGTH = timedelta(days=365)
+
+HIDDEN_DIRECTORY = "hidden"
+RELEASE_FILES = ("X_train", "y_train", "X_test", "y_test", "example_prediction")
+OPTIONAL_FILES = ("y_test",)
+HIDDEN_FILES = ("X_test", "y_test")
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class CompetitionLimits:
+    """What a submission may weigh and do; defaults fit a laptop-sized competition."""
+
+    run_time_limit_seconds: int = 3600
+    run_memory_limit_mb: int = 8192
+    max_code_size: int = 50 * 1024 * 1024
+    max_model_size: int = 5 * 1024 * 1024 * 1024
+    submissions_per_day: int = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFileSummary:
+    key: str
+    name: str
+    size: int
+    sha256: str
+    hidden: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class CompetitionSummary:
+    id: int
+    name: str
+    display_name: str
+    format: str
+    metric: str
+    files: tuple[DataFileSummary, ...]
+
+
+def create_competition(
+    settings: HubSettings,
+    name: str,
+    data_dir: Path,
+    *,
+    format: str = "timeseries",
+    id_column: str = "id",
+    moon_column: str | None = "moon",
+    target_column: str = "target",
+    prediction_column: str = "prediction",
+    embargo: int = 0,
+    metric: str | None = None,
+    checks: list[dict[str, Any]] | None = None,
+    display_name: str | None = None,
+    limits: CompetitionLimits | None = None,
+) -> CompetitionSummary:
+    """Validate the data folder completely, then store its files and the competition.
+
+    Nothing is written to the hub unless every file is present, readable and has the
+    columns the competition's settings name.
+    """
+    _check_name(name, "competition name")
+    wire_format = _wire_format(format)
+    if wire_format == "DAG":
+        moon_column = None  # cross-sectional data has no time axis
+    metric = _check_metric(metric or DEFAULT_METRIC[wire_format])
+    if embargo < 0:
+        raise CrunchError(f"embargo must be 0 or more, not {embargo}", hint="fix --embargo")
+    check_rows = _check_rows(checks if checks is not None else _default_checks(wire_format))
+    layout = _DataLayout(id_column, moon_column, target_column, prediction_column)
+    files = layout.collect(Path(data_dir))
+    features, splits = layout.describe(files)
+
+    with HubStore(settings) as store:
+        with store.session() as session:
+            if session.scalars(select(Competition).where(Competition.name == name)).first():
+                raise _name_taken(name)
+        stored = [(key, path, hidden, *store.blobs.put_file(path)) for key, path, hidden in files]
+        try:
+            with store.session() as session:
+                now = utcnow()
+                competition = Competition(
+                    name=name,
+                    display_name=display_name or name,
+                    format=wire_format,
+                    metric=metric,
+                    embargo=embargo,
+                    id_column=id_column,
+                    moon_column=moon_column,
+                    target_column=target_column,
+                    prediction_column=prediction_column,
+                    features=features,
+                    splits=splits,
+                    **dataclasses.asdict(limits or CompetitionLimits()),
+                    rounds=[
+                        Round(
+                            number=1,
+                            start=now,
+                            end=now + ROUND_LENGTH,
+                            phases=[Phase(type="SUBMISSION", start=now, end=now + ROUND_LENGTH)],
+                        )
+                    ],
+                    checks=check_rows,
+                    data_files=[
+                        DataFile(
+                            key=key,
+                            name=path.name,
+                            blob_key=blob_key,
+                            size=size,
+                            sha256=sha256,
+                            hidden=hidden,
+                        )
+                        for key, path, hidden, blob_key, size, sha256 in stored
+                    ],
+                )
+                session.add(competition)
+                session.flush()
+                return _summary(competition)
+        except IntegrityError as error:  # lost a race with another create of that name
+            raise _name_taken(name) from error
+
+
+def list_competitions(settings: HubSettings) -> list[CompetitionSummary]:
+    with HubStore(settings) as store, store.session() as session:
+        return [_summary(row) for row in session.scalars(select(Competition).order_by("id"))]
+
+
+def update_limits(settings: HubSettings, competition: str, limits: CompetitionLimits) -> None:
+    with HubStore(settings) as store, store.session() as session:
+        row = _find_competition(session, competition)
+        for field, value in dataclasses.asdict(limits).items():
+            setattr(row, field, value)
+
+
+def mint_setup_token(
+    settings: HubSettings, competition: str, user_login: str, project_name: str
+) -> str:
+    """A one-time token for `crunch setup`; the user and project are made on first use."""
+    _check_name(user_login, "user name")
+    _check_name(project_name, "project name")
+    with HubStore(settings) as store, store.session() as session:
+        row = _find_competition(session, competition)
+        user = session.scalars(select(User).where(User.login == user_login)).one_or_none()
+        if user is None:
+            user = User(login=user_login)
+            session.add(user)
+            session.flush()
+        project = session.scalars(
+            select(Project).where(
+                Project.competition_id == row.id,
+                Project.user_id == user.id,
+                Project.name == project_name,
+            )
+        ).one_or_none()
+        if project is None:
+            project = Project(competition_id=row.id, user_id=user.id, name=project_name)
+            session.add(project)
+            session.flush()
+        return tokens.mint_clone_token(session, project, settings.setup_token_ttl)
+
+
+def _find_competition(session: Session, name: str) -> Competition:
+    row = session.scalars(select(Competition).where(Competition.name == name)).one_or_none()
+    if row is None:
+        raise CrunchError(
+            f"no competition named {name!r} on this hub",
+            hint="run `crunch hub competition list` to see them",
+        )
+    return row
+
+
+def _summary(row: Competition) -> CompetitionSummary:
+    return CompetitionSummary(
+        id=row.id,
+        name=row.name,
+        display_name=row.display_name,
+        format=row.format,
+        metric=row.metric,
+        files=tuple(
+            DataFileSummary(item.key, item.name, item.size, item.sha256, item.hidden)
+            for item in row.data_files
+        ),
+    )
+
+
+def _name_taken(name: str) -> CrunchError:
+    return CrunchError(
+        f"a competition named {name!r} already exists on this hub",
+        hint="pick another name (see `crunch hub competition list`)",
+    )
+
+
+def _check_name(value: str, what: str) -> None:
+    if not _NAME.match(value) or value.isdigit():
+        raise CrunchError(
+            f"invalid {what} {value!r}",
+            hint="use letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+
+
+def _wire_format(value: str) -> str:
+    lowered = value.lower()
+    if lowered in FORMATS:
+        return FORMATS[lowered]
+    if value.upper() in FORMATS.values():
+        return value.upper()
+    raise CrunchError(
+        f"unknown competition format {value!r}", hint=f"use one of: {', '.join(FORMATS)}"
+    )
+
+
+def _check_metric(value: str) -> str:
+    if value not in METRICS:
+        raise CrunchError(f"unknown metric {value!r}", hint=f"use one of: {', '.join(METRICS)}")
+    return value
+
+
+def _default_checks(wire_format: str) -> list[dict[str, Any]]:
+    return [{"function": function} for function in DEFAULT_CHECKS[wire_format]]
+
+
+def _check_rows(checks: list[dict[str, Any]]) -> list[Check]:
+    rows = []
+    for order, check in enumerate(checks):
+        function = str(check.get("function", "")).upper()
+        if function not in CHECK_FUNCTIONS:
+            raise CrunchError(
+                f"unknown check {check.get('function')!r}",
+                hint=f"use one of: {', '.join(CHECK_FUNCTIONS)}",
+            )
+        rows.append(
+            Check(
+                function=function,
+                scope=str(check.get("scope", "ROOT")).upper(),
+                order=int(check.get("order", order)),
+                parameters=dict(check.get("parameters") or {}),
+            )
+        )
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class _DataLayout:
+    """The columns each file must have, given the competition's column names."""
+
+    id_column: str
+    moon_column: str | None
+    target_column: str
+    prediction_column: str
+
+    def required_columns(self, key: str) -> list[str]:
+        keys = [self.id_column] + ([self.moon_column] if self.moon_column else [])
+        if key.startswith("y_"):
+            return [*keys, self.target_column]
+        if key == "example_prediction":
+            return [*keys, self.prediction_column]
+        return keys
+
+    def collect(self, data_dir: Path) -> list[tuple[str, Path, bool]]:
+        """(key, path, hidden) of every file to register, each checked for its columns."""
+        if not data_dir.is_dir():
+            raise CrunchError(
+                f"{data_dir} is not a folder", hint="pass the folder holding X_train.parquet etc."
+            )
+        found = [
+            (key, data_dir / f"{key}.parquet", False)
+            for key in RELEASE_FILES
+            if key not in OPTIONAL_FILES or (data_dir / f"{key}.parquet").exists()
+        ]
+        hidden_dir = data_dir / HIDDEN_DIRECTORY
+        if hidden_dir.is_dir():
+            found += [(key, hidden_dir / f"{key}.parquet", True) for key in HIDDEN_FILES]
+        for key, path, _hidden in found:
+            self._check_columns(key, path)
+        return found
+
+    def _check_columns(self, key: str, path: Path) -> None:
+        import pyarrow.parquet
+
+        if not path.is_file():
+            raise CrunchError(
+                f"missing data file {path}",
+                hint="a data folder needs X_train, y_train, X_test and example_prediction "
+                "(.parquet); see `crunch hub demo-data` for an example",
+            )
+        try:
+            names = pyarrow.parquet.read_schema(path).names
+        except Exception as error:  # pyarrow raises several unrelated types for bad files
+            raise CrunchError(
+                f"cannot read {path} as parquet: {error}", hint="write it with DataFrame.to_parquet"
+            ) from error
+        missing = [column for column in self.required_columns(key) if column not in names]
+        if missing:
+            raise CrunchError(
+                f"{path} has no column {', '.join(map(repr, missing))} (it has: "
+                f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''})",
+                hint="rename the column, or pass --id-column/--moon-column/--target-column/"
+                "--prediction-column",
+            )
+
+    def describe(
+        self, files: list[tuple[str, Path, bool]]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """The feature names (X_train's other columns) and the moon splits of the release."""
+        import pyarrow.compute
+        import pyarrow.parquet
+
+        paths = {key: path for key, path, hidden in files if not hidden}
+        keys = {self.id_column, self.moon_column}
+        features = [
+            name for name in pyarrow.parquet.read_schema(paths["X_train"]).names if name not in keys
+        ]
+        splits: list[dict[str, Any]] = []
+        if self.moon_column:
+            for key, group in (("X_train", "TRAIN"), ("X_test", "TEST")):
+                moons = pyarrow.parquet.read_table(paths[key], columns=[self.moon_column])
+                unique = pyarrow.compute.unique(moons.column(0)).to_pylist()
+                splits += [
+                    {"key": moon, "group": group, "reduced": None} for moon in sorted(unique)
+                ]
+        return features, splits

@@ -1,0 +1,48 @@
+"""Signed blob URLs: downloads (with `Range`) and, for upload chunks, PUT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+
+from crunch_cli.hub.blobs import BlobKeyError
+from crunch_cli.hub.deps import StoreDep
+from crunch_cli.hub.errors import HubApiError, not_found
+from crunch_cli.hub.signing import BLOB_PREFIX, is_valid
+from crunch_cli.hub.store import HubStore
+
+router = APIRouter()
+
+
+class _BlobResponse(FileResponse):
+    # Starlette reads 64 KiB at a time, a thread hop each; 1 MiB keeps loopback
+    # downloads close to what curl gets from a plain file server.
+    chunk_size = 1024 * 1024
+
+
+def checked_path(store: HubStore, request: Request, key: str, method: str) -> Path:
+    """The blob's file, once the URL's signature is proven good for `method`."""
+    query = request.query_params
+    if not is_valid(
+        store.secret,
+        method,
+        BLOB_PREFIX + key,
+        query.get("expires", ""),
+        query.get("signature", ""),
+    ):
+        raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid or has expired")
+    try:
+        return store.blobs.path(key)
+    except BlobKeyError:
+        raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid") from None
+
+
+@router.api_route(BLOB_PREFIX + "{key:path}", methods=["GET", "HEAD"])
+def download(key: str, request: Request, store: StoreDep) -> FileResponse:
+    # A URL signed for GET may also be used for HEAD, as object stores allow.
+    path = checked_path(store, request, key, "GET")
+    if not path.is_file():
+        raise not_found("BLOB_NOT_FOUND", "this file is no longer on the hub")
+    return _BlobResponse(path, media_type="application/octet-stream")

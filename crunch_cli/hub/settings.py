@@ -1,0 +1,41 @@
+"""Where a hub keeps its state, resolved once and passed to everything that needs it."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+DATABASE_FILE = "hub.sqlite3"
+BLOBS_DIRECTORY = "blobs"
+SECRET_FILE = "secret"
+
+
+@dataclasses.dataclass(frozen=True)
+class HubSettings:
+    """Everything under `root` belongs to the hub: the default SQLite database, the blob
+    folder and the signing key. `public_url` is only needed when the hub sits behind a
+    proxy; otherwise signed URLs are built from the URL each request came in on.
+    """
+
+    root: Path
+    database_url: str | None = None
+    public_url: str | None = None
+    setup_token_ttl: timedelta = timedelta(minutes=3)
+    signed_url_ttl: timedelta = timedelta(hours=6)
+    upload_ttl: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root).expanduser().absolute())
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / DATABASE_FILE}"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.root / BLOBS_DIRECTORY
+
+    @property
+    def secret_path(self) -> Path:
+        return self.root / SECRET_FILE

@@ -1,0 +1,104 @@
+"""Open a hub's state from its settings: database, blob folder and signing key.
+
+Both the HTTP app and the organizer commands go through `HubStore`, so a `crunch hub token`
+run while the server is up works on the very same files (SQLite in WAL mode lets them
+share the database).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from crunch_cli.errors import CrunchError
+from crunch_cli.hub.blobs import BlobStore
+from crunch_cli.hub.models import Base
+from crunch_cli.hub.settings import HubSettings
+
+SECRET_BYTES = 32
+
+
+class HubStore:
+    """The hub's database and blob folder; create one per process and `close()` it."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        try:
+            settings.root.mkdir(parents=True, exist_ok=True)
+            self.secret = _load_or_create_secret(settings.secret_path)
+        except OSError as error:
+            raise CrunchError(
+                f"cannot use {settings.root} as the hub's folder: {error.strerror or error}",
+                hint="pass a writable folder with --root",
+            ) from error
+        self.blobs = BlobStore(settings.blobs_dir)
+        self.engine = _make_engine(settings.resolved_database_url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> HubStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+        # WAL lets the organizer CLI write while the server reads; foreign keys are off
+        # by default in SQLite.
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _load_or_create_secret(path: Path) -> bytes:
+    """The HMAC key for signed URLs: made once (0600), reused so URLs survive restarts.
+
+    Written to a temp file and hard-linked into place, so two hubs starting at once on one
+    root agree on a single key and neither can read a half-written one.
+    """
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret.")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(secrets.token_bytes(SECRET_BYTES))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            Path(temporary).unlink()
+    secret = path.read_bytes()
+    if len(secret) < SECRET_BYTES:
+        raise CrunchError(
+            f"the hub's signing key {path} is damaged",
+            hint="delete it; the hub makes a new one (signed URLs already given out stop working)",
+        )
+    return secret

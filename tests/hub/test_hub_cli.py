@@ -1,0 +1,176 @@
+"""`crunch hub ...`: what an organizer types, and what they see when it goes wrong."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+
+import requests
+from typer.testing import CliRunner
+
+from crunch_cli.cli import app
+
+
+def crunch(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_an_organizer_creates_and_lists_a_competition(tmp_path, demo_data):
+    root = tmp_path / "hub"
+
+    created = crunch(
+        "hub", "competition", "create", "weather",
+        "--data-dir", str(demo_data["timeseries"].folder), "--embargo", "3", "--root", str(root),
+    )  # fmt: skip
+    listed = crunch("hub", "competition", "list", "--root", str(root))
+
+    assert created.exit_code == 0, created.output
+    assert created.stdout.startswith("created competition weather (id 1, TIMESERIES)\n")
+    assert "hidden   X_test" in created.stdout
+    assert listed.stdout.split() == ["1", "weather", "TIMESERIES", "spearman"]
+
+
+def test_create_with_a_missing_file_says_which_and_registers_nothing(tmp_path, demo_data):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data["timeseries"].folder, data)
+    (data / "y_train.parquet").unlink()
+    root = tmp_path / "hub"
+
+    result = crunch(
+        "hub", "competition", "create", "weather", "--data-dir", str(data), "--root", str(root)
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: missing data file {data / 'y_train.parquet'}",
+        "hint: a data folder needs X_train, y_train, X_test and example_prediction (.parquet); "
+        "see `crunch hub demo-data` for an example",
+    ]
+    assert "Traceback" not in result.output
+    assert crunch("hub", "competition", "list", "--root", str(root)).stdout.startswith(
+        "no competitions yet"
+    )
+
+
+def test_create_with_a_missing_column_names_it_and_the_option_to_fix(tmp_path, demo_data):
+    result = crunch(
+        "hub", "competition", "create", "weather",
+        "--data-dir", str(demo_data["timeseries"].folder), "--moon-column", "era",
+        "--root", str(tmp_path / "hub"),
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: {demo_data['timeseries'].folder / 'X_train.parquet'} has no column 'era'"
+    )
+    assert "--moon-column" in result.stderr
+
+
+def test_create_with_an_unreadable_file_says_it_is_not_parquet(tmp_path, demo_data):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data["stream"].folder, data)
+    (data / "X_test.parquet").write_text("id,moon,x\n")
+
+    result = crunch(
+        "hub", "competition", "create", "s", "--data-dir", str(data), "--format", "stream",
+        "--root", str(tmp_path / "hub"),
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot read {data / 'X_test.parquet'} as parquet")
+
+
+def test_a_second_competition_with_the_same_name_is_refused(hub, demo_data):
+    result = crunch(
+        "hub", "competition", "create", "demo-stream",
+        "--data-dir", str(demo_data["stream"].folder), "--format", "stream",
+        "--root", str(hub.root),
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: a competition named 'demo-stream' already exists")
+
+
+def test_an_unknown_format_is_refused_by_the_option_parser(tmp_path, demo_data):
+    result = crunch(
+        "hub", "competition", "create", "x", "--data-dir", str(demo_data["stream"].folder),
+        "--format", "tabular", "--root", str(tmp_path),
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.output
+
+
+def test_token_prints_a_setup_line_that_works(hub, tmp_path, monkeypatch):
+    result = crunch(
+        "hub", "token", "demo-stream", "carol", "gamma", "--root", str(hub.root), "--url", hub.url
+    )
+
+    assert result.exit_code == 0, result.output
+    setup_line = shlex.split(result.stdout.splitlines()[-1])
+    assert setup_line[:6] == ["crunch", "--api-base-url", hub.url, "setup", "demo-stream", "gamma"]
+    monkeypatch.chdir(tmp_path)
+    setup = crunch(*setup_line[1:])
+    assert setup.exit_code == 0, setup.output
+    assert (tmp_path / "demo-stream-gamma" / "data" / "X_train.parquet").is_file()
+
+
+def test_token_for_an_unknown_competition_points_to_the_list(hub):
+    result = crunch("hub", "token", "nope", "carol", "gamma", "--root", str(hub.root))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: no competition named 'nope' on this hub",
+        "hint: run `crunch hub competition list` to see them",
+    ]
+
+
+def test_demo_data_writes_a_folder_that_competition_create_accepts(tmp_path):
+    folder = tmp_path / "data"
+
+    written = crunch("hub", "demo-data", str(folder), "--format", "cross-sectional")
+    created = crunch(
+        "hub", "competition", "create", "mine", "--data-dir", str(folder),
+        "--format", "cross-sectional", "--root", str(tmp_path / "hub"),
+    )  # fmt: skip
+
+    assert written.exit_code == 0, written.output
+    assert "  hidden/y_test.parquet" in written.stdout.splitlines()
+    assert created.exit_code == 0, created.output
+
+
+def test_demo_data_refuses_a_non_empty_folder_without_force(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+
+    refused = crunch("hub", "demo-data", str(tmp_path))
+    forced = crunch("hub", "demo-data", str(tmp_path), "--force")
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"error: {tmp_path} is not empty")
+    assert forced.exit_code == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_serve_with_demo_prints_setup_lines_that_reach_the_hub(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crunch_cli", "hub", "serve", "--port", "0", "--demo",
+         "--root", str(tmp_path / "hub")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        lines = [process.stdout.readline() for _ in range(6)]
+        setup_lines = [shlex.split(line) for line in lines if " setup " in line]
+        url = setup_lines[0][2]
+        token = setup_lines[0][setup_lines[0].index("--token") + 1]
+        upgraded = requests.post(f"{url}/v2/project-tokens/upgrade", json={"cloneToken": token})
+    finally:
+        process.terminate()
+        process.wait(10)
+
+    assert lines[0] == f"crunch hub serving at {url} (root: {tmp_path / 'hub'})\n"
+    assert [line[4] for line in setup_lines] == [
+        "demo-timeseries", "demo-cross-sectional", "demo-stream",
+    ]  # fmt: skip
+    assert upgraded.json()["project"]["name"] == "starter"
