@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from crunch_cli.cli import hub, hubinfo, setup
+from crunch_cli.cli import demo, hub, hubinfo, setup, test
 
 
 def register(app: typer.Typer) -> None:
+    app.command("demo")(demo.demo)
     app.command("setup")(setup.setup)
     app.command("download")(setup.download)
     app.command("update-token")(setup.update_token)
     app.command("list")(hubinfo.list_competitions)
+    app.command("test")(test.test)
     app.command("ping")(hubinfo.ping)
     app.add_typer(hub.app)

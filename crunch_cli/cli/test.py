@@ -1,0 +1,104 @@
+"""`crunch test`: run the workspace's code locally, the way the platform will run it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crunch_cli.workspace import Workspace
+
+MAX_FAILURE_LINES = 20
+
+
+def _echo_output(source: str, line: str) -> None:
+    if source == "runner":
+        typer.secho(line, dim=True, err=True)
+    else:
+        typer.echo(line, err=source == "stderr")
+
+
+def test(
+    main_file: Annotated[
+        str | None,
+        typer.Option("--main-file", help="Your code. Default: main.py, else main.ipynb."),
+    ] = None,
+    model_directory: Annotated[
+        str | None,
+        typer.Option(
+            "--model-directory", help="Where train() saves the model. Default: resources."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0, help="Seconds allowed for each train()/infer() call."),
+    ] = None,
+    memory_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--memory-limit", min=1, help="MiB of memory for your code. Default: the competition's."
+        ),
+    ] = None,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network/--no-network", help="Let your code reach the network (blocked by default)."
+        ),
+    ] = False,
+    train_frequency: Annotated[
+        int,
+        typer.Option(
+            "--train-frequency", min=0, help="Timeseries: train every N moons (0: never again)."
+        ),
+    ] = 1,
+    force_first_train: Annotated[
+        bool,
+        typer.Option(
+            "--force-first-train/--no-force-first-train",
+            help="Timeseries: train on the first moon even when a model is already saved.",
+        ),
+    ] = True,
+    force_train: Annotated[
+        bool, typer.Option("--force-train", help="Train even when a model is already saved.")
+    ] = False,
+    gpu: Annotated[
+        bool | None,
+        typer.Option("--gpu/--no-gpu", help="What has_gpu tells your code. Default: detected."),
+    ] = None,
+    no_checks: Annotated[
+        bool, typer.Option("--no-checks", help="Do not check the predictions.")
+    ] = False,
+    determinism_check: Annotated[
+        bool,
+        typer.Option("--determinism-check", help="Run infer() twice on a sample and compare."),
+    ] = False,
+) -> None:
+    """Run train() and infer() on the local data, check and score the predictions."""
+    from rich.console import Console
+
+    from crunch_cli.runner.local import TestOptions, test_workspace
+    from crunch_cli.runner.summary import render
+
+    options = TestOptions(
+        main_file=main_file,
+        model_directory=model_directory,
+        timeout=timeout,
+        memory_limit_mb=memory_limit,
+        network=network,
+        train_frequency=train_frequency,
+        force_first_train=force_first_train,
+        force_train=force_train,
+        gpu=gpu,
+        checks=not no_checks,
+        determinism_check=determinism_check,
+    )
+    report = test_workspace(Workspace.find(), options, _echo_output)
+    for warning in report.conversion_warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    Console(soft_wrap=True).print(render(report))
+    for failure in report.failures[:MAX_FAILURE_LINES]:
+        typer.secho(f"check failed: {failure}", fg="red", err=True)
+    if len(report.failures) > MAX_FAILURE_LINES:
+        hidden = len(report.failures) - MAX_FAILURE_LINES
+        typer.echo(f"... and {hidden} more failed checks", err=True)
+    report.raise_for_failure()

@@ -1,0 +1,117 @@
+"""The child process: imports the user's code and runs the format's schedule.
+
+Started by the parent as `python -m crunch_cli.runner.child JOB_FILE EVENTS_FD`. It reads its
+data from parquet files and writes the predictions to a parquet file; the event pipe only
+carries small JSON lines. On a crash it prints the user's traceback without our frames
+and exits 1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import crunch_cli
+from crunch_cli.runner import network
+from crunch_cli.runner.calls import Events, ProtocolError
+from crunch_cli.runner.spec import RunSpec
+
+_OUR_FILES = str(Path(crunch_cli.__file__).parent)
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import the main file under its own name, so pickles of its classes load back."""
+    name = path.stem
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ProtocolError(f"{path} cannot be imported as Python code")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def _is_ours(frame_file: str) -> bool:
+    return frame_file.startswith((_OUR_FILES, "<frozen importlib"))
+
+
+def print_user_traceback(error: BaseException) -> None:
+    """The traceback from the first frame of user code down: our frames are noise to them."""
+    tb: TracebackType | None = error.__traceback__
+    while tb is not None and _is_ours(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if tb is not None or isinstance(error, SyntaxError):
+        error = error.with_traceback(tb)
+    traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def compare(first: Any, second: Any) -> str | None:
+    """None when two inferences on the same rows agree; else what differs."""
+    import numpy as np
+
+    if list(first.columns) != list(second.columns) or len(first) != len(second):
+        return "two infer() calls on the same rows returned differently shaped frames"
+    for column in first.columns:
+        left, right = first[column].to_numpy(), second[column].to_numpy()
+        numeric = np.issubdtype(left.dtype, np.number) and np.issubdtype(right.dtype, np.number)
+        same = (
+            np.allclose(left, right, rtol=1e-9, atol=1e-12, equal_nan=True)
+            if numeric
+            else bool((left == right).all())
+        )
+        if not same:
+            return f"two infer() calls on the same rows gave different {column!r} values"
+    return None
+
+
+def run(spec: RunSpec, events: Events) -> int:
+    from crunch_cli.runner import formats
+
+    try:
+        with events.framing("import"):
+            module = load_module(spec.main_file)
+        with events.framing("load"):
+            schedule = formats.make(module, spec, events)
+        predictions = schedule.run()
+        predictions.columns = [str(column) for column in predictions.columns]
+        predictions.to_parquet(spec.prediction_path, index=False)
+        if spec.determinism_check:
+            with events.counted_as("determinism"):
+                difference = compare(schedule.infer_sample(), schedule.infer_sample())
+            events.send(type="determinism", difference=difference)
+    except ProtocolError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        events.send(type="failure", message=str(error))
+        return 1
+    except (Exception, SystemExit, KeyboardInterrupt) as error:
+        print_user_traceback(error)
+        phase = events.phase
+        where = f"{phase}()" if phase else "the run"
+        if phase == "import":
+            where = f"importing {spec.main_file.name}"
+        summary = traceback.format_exception_only(type(error), error)[-1].strip()
+        events.send(type="failure", message=f"{where} raised {summary}")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    job_file, events_fd = argv or sys.argv[1:]
+    job = json.loads(Path(job_file).read_text())
+    if job["socketGuard"]:
+        network.install_socket_guard()
+    spec = RunSpec.from_json(job["spec"])
+    os.chdir(spec.working_directory or spec.main_file.parent)
+    sys.path.insert(0, str(spec.code_directory or spec.main_file.parent))
+    return run(spec, Events(int(events_fd)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

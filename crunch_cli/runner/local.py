@@ -1,0 +1,263 @@
+"""`crunch test` without the terminal: a workspace in, a `TestReport` out.
+
+Builds the `RunSpec` from the workspace's cached competition metadata (so it works
+offline), runs it, checks and scores the predictions, and writes `prediction/`. Both the
+CLI and the notebook API call `test_workspace`; each prints the report its own way.
+A failed test leaves `prediction/prediction.parquet` as it was; the log is always written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from crunch_cli.errors import (
+    PredictionCheckError,
+    RunnerError,
+    WorkspaceError,
+)
+from crunch_cli.runner.checks import Check, CheckFailure, run_checks
+from crunch_cli.runner.process import OutputCallback, run
+from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, RunResult, RunSpec
+from crunch_cli.workspace import Workspace, atomic_write_text
+
+MAIN_FILE = "main.py"
+MAIN_NOTEBOOK = "main.ipynb"
+PREDICTION_FILE = "prediction.parquet"
+LOG_FILE = "log.txt"
+DEFAULT_METRICS = {
+    Format.TIMESERIES: "spearman",
+    Format.CROSS_SECTIONAL: "accuracy",
+    Format.STREAM: "rmse",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TestOptions:
+    """What `crunch test` lets the user change; None means: as the competition says."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    main_file: str | None = None
+    model_directory: str | None = None
+    timeout: float | None = None
+    memory_limit_mb: int | None = None
+    network: bool = False
+    train_frequency: int = 1
+    force_first_train: bool = True
+    force_train: bool = False
+    gpu: bool | None = None
+    checks: bool = True
+    determinism_check: bool = False
+
+
+@dataclasses.dataclass
+class Score:
+    metric: str
+    value: float | None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class TestReport:
+    """Everything a front-end shows after a test; `raise_for_failure` says if it failed."""
+
+    __test__ = False
+
+    result: RunResult
+    main_file: str
+    failures: list[CheckFailure]
+    score: Score | None
+    predictions_path: Path | None
+    log_path: Path
+    conversion_warnings: list[str]
+
+    def raise_for_failure(self) -> None:
+        self.result.raise_for_failure()
+        if self.failures:
+            raise PredictionCheckError(
+                f"the predictions failed {len(self.failures)} check(s); first: {self.failures[0]}",
+                hint="fix infer() so its output passes the checks above "
+                "(prediction/prediction.parquet was left as it was)",
+            )
+        if self.result.deterministic is False:
+            raise RunnerError(
+                f"infer() is not deterministic: {self.result.determinism_difference}",
+                hint="seed every random generator your code uses, or drop --determinism-check",
+            )
+
+
+def test_workspace(
+    workspace: Workspace, options: TestOptions, on_output: OutputCallback | None = None
+) -> TestReport:
+    """Run the workspace's code on its data, then check and score the predictions."""
+    cache = workspace.read_competition_cache()
+    competition = cache.get("competition") or {}
+    release = cache.get("dataRelease") or {}
+    competition_format = Format.parse(str(competition.get("format", "")))
+    columns = ColumnNames.from_release(release.get("columnNames") or {})
+    files = _data_files(workspace, release)
+    model_dir = _model_dir(workspace, options)
+    workspace.prediction_dir.mkdir(parents=True, exist_ok=True)
+    log: list[str] = []
+
+    def tee(source: str, line: str) -> None:
+        log.append(line)
+        if on_output is not None:
+            on_output(source, line)
+
+    with tempfile.TemporaryDirectory(dir=workspace.prediction_dir, prefix=".test-") as scratch:
+        source = _main_source(workspace, options)
+        main_file, warnings = source, []
+        if source.suffix == ".ipynb":
+            main_file, warnings = convert_notebook_file(source, Path(scratch))
+        spec = RunSpec(
+            main_file=main_file,
+            model_dir=model_dir,
+            data=DataFiles(files["X_train"], files["y_train"], files["X_test"]),
+            format=competition_format,
+            prediction_path=Path(scratch) / PREDICTION_FILE,
+            columns=columns,
+            working_directory=workspace.root,
+            code_directory=workspace.root,
+            embargo=int(release.get("embargo") or 0),
+            number_of_features=release.get("numberOfFeatures"),
+            train_frequency=options.train_frequency,
+            force_first_train=options.force_first_train,
+            force_train=options.force_train,
+            timeout=options.timeout,
+            total_timeout=_limit(competition, "runTimeLimitSeconds"),
+            memory_limit=_memory_limit(options, competition),
+            network=options.network,
+            has_gpu=options.gpu,
+            determinism_check=options.determinism_check,
+        )
+        try:
+            result = run(spec, tee)
+        finally:
+            log_path = workspace.prediction_dir / LOG_FILE
+            atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
+        report = TestReport(
+            result=result,
+            main_file=os.path.relpath(source, workspace.root),
+            failures=[],
+            score=None,
+            predictions_path=None,
+            log_path=log_path,
+            conversion_warnings=warnings,
+        )
+        if not result.ok or result.predictions_path is None:
+            return report
+        prediction = _read(result.predictions_path)
+        if options.checks:
+            expected = _read(files["X_test"], columns=columns.keys)
+            checks = [Check.from_json(check) for check in cache.get("checks") or []]
+            report.failures = run_checks(prediction, expected, columns, checks)
+        if "y_test" in files:
+            metric = str(competition.get("metric") or DEFAULT_METRICS[competition_format])
+            report.score = _score(metric, prediction, files["y_test"], columns)
+        if not report.failures and result.deterministic is not False:
+            target = workspace.prediction_dir / PREDICTION_FILE
+            result.predictions_path.replace(target)
+            report.predictions_path = target
+    return report
+
+
+def _data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path]:
+    described = release.get("dataFiles") or {}
+    files: dict[str, Path] = {}
+    for key in ("X_train", "y_train", "X_test", "y_test"):
+        entry = described.get(key)
+        if not entry:
+            if key == "y_test":
+                continue
+            raise WorkspaceError(
+                f"the data release names no {key} file",
+                hint="run `crunch download` to refresh the competition metadata",
+            )
+        path = workspace.data_dir / entry["name"]
+        if not path.is_file():
+            if key == "y_test":
+                continue
+            raise WorkspaceError(
+                f"data/{entry['name']} is missing",
+                hint="run `crunch download` to fetch the data",
+            )
+        files[key] = path
+    return files
+
+
+def _model_dir(workspace: Workspace, options: TestOptions) -> Path:
+    path = workspace.root / options.model_directory if options.model_directory else None
+    path = path or workspace.model_dir
+    if path.exists() and not path.is_dir():
+        raise RunnerError(
+            f"the model directory {path} is a file, not a folder",
+            hint="move that file away, or choose another folder with --model-directory",
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise RunnerError(
+            f"the model directory {path} is not writable, so train() could not save a model",
+            hint=f"make it writable (chmod u+w {path}) or choose another with --model-directory",
+        )
+    return path
+
+
+def _main_source(workspace: Workspace, options: TestOptions) -> Path:
+    """The file the user writes their code in: --main-file, else main.py, else main.ipynb."""
+    if options.main_file:
+        path = workspace.root / options.main_file
+        if not path.is_file():
+            raise WorkspaceError(
+                f"{options.main_file} does not exist",
+                hint="pass the path of your code, relative to the workspace, to --main-file",
+            )
+        return path
+    for name in (MAIN_FILE, MAIN_NOTEBOOK):
+        if (workspace.root / name).is_file():
+            return workspace.root / name
+    raise WorkspaceError(
+        f"no {MAIN_FILE} or {MAIN_NOTEBOOK} in {workspace.root}",
+        hint="write your train() and infer() in main.py, or pass --main-file",
+    )
+
+
+def convert_notebook_file(notebook: Path, scratch: Path) -> tuple[Path, list[str]]:
+    """Write the script of `notebook` as `scratch/main.py`; return it and the warnings."""
+    import nbformat
+
+    from crunch_cli.convert import convert_notebook
+
+    conversion = convert_notebook(nbformat.read(notebook, as_version=4))
+    script = scratch / MAIN_FILE
+    script.write_text(conversion.script)
+    return script, list(conversion.warnings)
+
+
+def _limit(competition: dict[str, Any], key: str) -> Any:
+    """The hub's run limits, under `limits` (ours) or at the top level."""
+    return (competition.get("limits") or {}).get(key) or competition.get(key)
+
+
+def _memory_limit(options: TestOptions, competition: dict[str, Any]) -> int | None:
+    megabytes = options.memory_limit_mb or _limit(competition, "runMemoryLimitMb")
+    return int(megabytes) * MIB if megabytes else None
+
+
+def _read(path: Path, columns: list[str] | None = None) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(path, columns=columns)
+
+
+def _score(metric: str, prediction: Any, y_test: Path, columns: ColumnNames) -> Score:
+    from crunch_cli.runner.scoring import score
+
+    try:
+        return Score(metric, score(metric, prediction, _read(y_test), columns))
+    except RunnerError as error:
+        return Score(metric, None, error.message)

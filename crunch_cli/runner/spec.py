@@ -1,0 +1,193 @@
+"""What a run needs and what it gives back: plain data, shared by `crunch test` and the hub.
+
+Nothing here knows about a workspace or a terminal, so the hub can build a `RunSpec` for a
+submission folder exactly as `crunch test` builds one for a workspace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+ExitReason = Literal["error", "timeout", "memory", "terminated"]
+MIB = 1 << 20
+"""Memory limits are counted in MiB, like the hub's `runMemoryLimitMb`."""
+
+
+class Format(str, enum.Enum):
+    """How the user's functions are called; the values are the hub's format names."""
+
+    TIMESERIES = "TIMESERIES"
+    CROSS_SECTIONAL = "DAG"
+    STREAM = "STREAM"
+
+    @classmethod
+    def parse(cls, value: str) -> Format:
+        from crunch_cli.errors import RunnerError
+
+        try:
+            return cls(value.upper())
+        except ValueError:
+            raise RunnerError(
+                f"competition format {value!r} cannot be run locally",
+                hint="crunch test runs TIMESERIES, DAG (cross-sectional) and STREAM competitions",
+            ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnNames:
+    """The data release's column names; `moon` is None for cross-sectional data."""
+
+    id: str = "id"
+    moon: str | None = "moon"
+    target: str = "target"
+    prediction: str = "prediction"
+
+    @classmethod
+    def from_release(cls, names: Mapping[str, Any]) -> ColumnNames:
+        """Read the hub's `columnNames`, which names the target `side` and the output `output`."""
+        return cls(
+            id=names.get("id") or "id",
+            moon=names.get("moon"),
+            target=names.get("target") or names.get("side") or "target",
+            prediction=names.get("prediction") or names.get("output") or "prediction",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def keys(self) -> list[str]:
+        """The columns that identify a prediction row."""
+        return [self.id] if self.moon is None else [self.id, self.moon]
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFiles:
+    """Parquet files the child reads itself; the parent never loads the training data."""
+
+    x_train: Path
+    y_train: Path
+    x_test: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything one run of train()/infer() needs.
+
+    `timeout` bounds each phase (importing the code, each train() call, each infer() call);
+    `total_timeout` bounds the whole run. `memory_limit` is in bytes, on the RSS of the
+    child and its own children. `network=False` cuts the child off the network.
+    `has_gpu=None` means: detect it.
+    """
+
+    main_file: Path
+    model_dir: Path
+    data: DataFiles
+    format: Format
+    prediction_path: Path
+    columns: ColumnNames = ColumnNames()
+    working_directory: Path | None = None
+    code_directory: Path | None = None
+    embargo: int = 0
+    number_of_features: int | None = None
+    train_frequency: int = 1
+    force_first_train: bool = True
+    force_train: bool = False
+    timeout: float | None = None
+    total_timeout: float | None = None
+    memory_limit: int | None = None
+    network: bool = False
+    has_gpu: bool | None = None
+    determinism_check: bool = False
+    environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as the child reads it from its job file (limits stay with the parent)."""
+        return {
+            "mainFile": str(self.main_file),
+            "modelDir": str(self.model_dir),
+            "data": {key: str(path) for key, path in dataclasses.asdict(self.data).items()},
+            "format": self.format.value,
+            "predictionPath": str(self.prediction_path),
+            "columns": self.columns.to_json(),
+            "workingDirectory": str(self.working_directory or self.main_file.parent),
+            "codeDirectory": str(self.code_directory or self.main_file.parent),
+            "embargo": self.embargo,
+            "numberOfFeatures": self.number_of_features,
+            "trainFrequency": self.train_frequency,
+            "forceFirstTrain": self.force_first_train,
+            "forceTrain": self.force_train,
+            "hasGpu": self.has_gpu,
+            "determinismCheck": self.determinism_check,
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> RunSpec:
+        return cls(
+            main_file=Path(value["mainFile"]),
+            model_dir=Path(value["modelDir"]),
+            data=DataFiles(**{key: Path(path) for key, path in value["data"].items()}),
+            format=Format(value["format"]),
+            prediction_path=Path(value["predictionPath"]),
+            columns=ColumnNames(**value["columns"]),
+            working_directory=Path(value["workingDirectory"]),
+            code_directory=Path(value["codeDirectory"]),
+            embargo=value["embargo"],
+            number_of_features=value["numberOfFeatures"],
+            train_frequency=value["trainFrequency"],
+            force_first_train=value["forceFirstTrain"],
+            force_train=value["forceTrain"],
+            has_gpu=value["hasGpu"],
+            determinism_check=value["determinismCheck"],
+        )
+
+
+@dataclasses.dataclass
+class PhaseTiming:
+    calls: int = 0
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class RunResult:
+    """How a run ended. `exit_reason` is None on success; `error` says why otherwise.
+
+    `peak_rss` is the child tree's; `deterministic` is None when the check did not run.
+    """
+
+    predictions_path: Path | None
+    exit_reason: ExitReason | None
+    error: str | None
+    phases: dict[str, PhaseTiming]
+    wall_seconds: float
+    peak_rss: int
+    parent_peak_rss: int
+    network: str
+    has_gpu: bool
+    exit_code: int | None
+    deterministic: bool | None = None
+    determinism_difference: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_reason is None
+
+    def raise_for_failure(self) -> None:
+        """Turn a failed run into the matching `RunnerError`, for callers that stop on it."""
+        from crunch_cli.errors import LimitExceededError, RunnerError, UserCodeError
+
+        if self.exit_reason is None:
+            return
+        message = self.error or "the run failed"
+        if self.exit_reason in ("timeout", "memory"):
+            option = "--timeout" if self.exit_reason == "timeout" else "--memory-limit"
+            raise LimitExceededError(
+                message, hint=f"make the code lighter, or raise the limit with {option}"
+            )
+        if self.exit_reason == "terminated":
+            raise RunnerError(message)
+        raise UserCodeError(message, hint="fix the error shown above, then run `crunch test` again")

@@ -1,0 +1,64 @@
+"""The closing summary of a test, as a rich renderable that the CLI and notebooks print."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crunch_cli.runner import network
+from crunch_cli.runner.spec import MIB
+
+if TYPE_CHECKING:
+    from rich.console import Group
+
+    from crunch_cli.runner.local import TestReport
+
+_PHASE_LABELS = {
+    "import": "import code",
+    "load": "load data",
+    "train": "train()",
+    "infer": "infer()",
+    "determinism": "infer() again (determinism)",
+}
+_NETWORK = {
+    network.NAMESPACE: "blocked (network namespace)",
+    network.SOCKET_GUARD: "blocked (socket guard)",
+    network.ALLOWED: "allowed",
+}
+
+
+def mebibytes(size: int) -> str:
+    return f"{size / MIB:,.0f} MiB"
+
+
+def render(report: TestReport) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+
+    result = report.result
+    phases = Table(title=f"crunch test: {report.main_file}", title_justify="left")
+    phases.add_column("phase")
+    phases.add_column("calls", justify="right")
+    phases.add_column("wall time", justify="right")
+    for name, timing in result.phases.items():
+        phases.add_row(_PHASE_LABELS.get(name, name), str(timing.calls), f"{timing.seconds:.2f} s")
+    phases.add_row("total", "", f"{result.wall_seconds:.2f} s", style="bold")
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="dim")
+    facts.add_column()
+    facts.add_row(
+        "peak memory",
+        f"{mebibytes(result.peak_rss)} (your code), {mebibytes(result.parent_peak_rss)} (crunch)",
+    )
+    facts.add_row("network", _NETWORK[result.network])
+    facts.add_row("gpu", "yes" if result.has_gpu else "no")
+    if result.deterministic is not None:
+        facts.add_row("deterministic", "yes" if result.deterministic else "NO")
+    if report.score is not None:
+        score = report.score
+        value = f"{score.value:.6f}" if score.value is not None else f"unavailable: {score.error}"
+        facts.add_row(f"local score ({score.metric})", value)
+    if report.predictions_path is not None:
+        facts.add_row("predictions", str(report.predictions_path))
+    facts.add_row("log", str(report.log_path))
+    return Group(phases, facts)
