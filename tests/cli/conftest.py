@@ -1,0 +1,132 @@
+"""Fixtures for the competitor-side commands: a real hub (tests/conftest.py) plus tools
+to break the network between the CLI and it."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from typer.testing import CliRunner
+
+from crunch_cli.cli import app
+
+
+@dataclasses.dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def crunch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Run `crunch ...` in-process from a fresh folder, as a user at a terminal would."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRUNCH_API_BASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+class DroppingProxy:
+    """A TCP relay that cuts blob downloads after `drop_after` bytes, `drops` times.
+
+    It stands for a flaky network: the hub is real, only the wire between is broken.
+    """
+
+    def __init__(self, upstream: tuple[str, int], drop_after: int, drops: int = 1) -> None:
+        self.upstream = upstream
+        self.drop_after = drop_after
+        self.drops_left = drops
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._closed = True
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            state = {"blob": False, "sent": 0}
+            threading.Thread(
+                target=self._pump_requests, args=(client, upstream, state), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump_responses, args=(upstream, client, state), daemon=True
+            ).start()
+
+    def _pump_requests(self, source: socket.socket, sink: socket.socket, state: dict) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                head = data.decode("latin-1")
+                if head.startswith(("GET ", "PUT ", "POST ", "HEAD ")):
+                    with self._lock:
+                        self.requests.append(head.split("\r\n\r\n")[0])
+                    state["blob"] = head.startswith("GET /blobs/")
+                    state["sent"] = 0
+                sink.sendall(data)
+        _close(source, sink)
+
+    def _pump_responses(self, source: socket.socket, sink: socket.socket, state: dict) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if state["blob"]:
+                    with self._lock:
+                        cut = self.drops_left > 0 and state["sent"] + len(data) > self.drop_after
+                        if cut:
+                            self.drops_left -= 1
+                    if cut:
+                        sink.sendall(data[: self.drop_after - state["sent"]])
+                        break
+                    state["sent"] += len(data)
+                sink.sendall(data)
+        _close(source, sink)
+
+    def blob_requests(self) -> list[str]:
+        with self._lock:
+            return [request for request in self.requests if request.startswith("GET /blobs/")]
+
+
+def _close(*sockets: socket.socket) -> None:
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+
+@pytest.fixture
+def dropping_proxy(hub) -> Iterator[callable]:
+    proxies: list[DroppingProxy] = []
+
+    def make(drop_after: int, drops: int = 1) -> DroppingProxy:
+        parts = urlsplit(hub.url)
+        proxy = DroppingProxy((parts.hostname, parts.port), drop_after, drops)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
