@@ -45,25 +45,35 @@ def invoke(*args: str) -> Result:
 def workspace_templates(
     tmp_path_factory: pytest.TempPathFactory, _template_hub_root: Path
 ) -> dict[str, Path]:
-    """format → a pristine workspace set up from the demo hub, never run in."""
+    """format → a pristine workspace holding the demo data and metadata, never run in.
+
+    Made as `crunch setup` makes one (token upgrade, then a verified download from a
+    running hub), so `crunch test` reads exactly what a competitor's workspace holds.
+    """
+    from crunch_cli.api.client import HubClient
+    from crunch_cli.download import download_data
+    from crunch_cli.hub import organizer
+    from crunch_cli.workspace import ProjectConfig
+    from crunch_cli.workspace import Workspace as RealWorkspace
+
     root = tmp_path_factory.mktemp("hub-for-runner") / "root"
     shutil.copytree(_template_hub_root, root)
     settings = HubSettings(root)
     folder = tmp_path_factory.mktemp("workspaces")
     templates = {}
     with serve_in_thread(settings) as server:
-        from crunch_cli.hub import organizer
-
         for format_name in FORMATS:
             competition = NAMES[format_name]
             token = organizer.mint_setup_token(settings, competition, "runner", "tester")
-            target = folder / format_name
-            result = invoke(
-                "--api-base-url", server.url, "setup", competition, "tester", str(target),
-                "--token", token,
-            )  # fmt: skip
-            assert result.exit_code == 0, result.output
-            templates[format_name] = target
+            upgraded = HubClient(server.url).upgrade_token(token)
+            workspace = RealWorkspace(folder / format_name)
+            workspace.write_config(
+                ProjectConfig(competition, "tester", upgraded["project"]["userId"], server.url)
+            )
+            workspace.write_token(upgraded["plain"])
+            workspace.model_dir.mkdir()
+            download_data(HubClient(server.url, upgraded["plain"]), workspace)
+            templates[format_name] = workspace.root
     return templates
 
 
