@@ -1,0 +1,110 @@
+"""`crunch test` cuts the user's code off the network unless --network is given."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from crunch_cli.runner import network
+
+PROBE = """
+import socket
+
+import requests
+
+PORT = {port}
+
+
+def train():
+    try:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=5) as connection:
+            print("socket:", connection.recv(100).split(b"\\r\\n")[-1].decode())
+    except OSError as error:
+        print("socket blocked:", type(error).__name__, error)
+    try:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(5)
+        raw.connect(("127.0.0.1", PORT))
+        print("connect: reached")
+        raw.close()
+    except OSError as error:
+        print("connect blocked:", type(error).__name__)
+    try:
+        print("requests:", requests.get(f"http://127.0.0.1:{{PORT}}/", timeout=5).text)
+    except requests.RequestException as error:
+        print("requests blocked:", type(error).__name__)
+
+
+def infer(X_test):
+    return X_test[["id"]].assign(prediction=0)
+"""
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[int]:
+    """A tiny HTTP server on 127.0.0.1 that answers every connection with 'hello'."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            with client, contextlib.suppress(OSError):
+                client.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield port
+    server.close()
+
+
+@pytest.mark.skipif(
+    network.namespace_prefix() is None, reason="this machine forbids unprivileged namespaces"
+)
+def test_no_network_runs_the_code_in_its_own_network_namespace(
+    make_workspace, crunch, loopback_server
+):
+    make_workspace("cross-sectional", PROBE.format(port=loopback_server))
+
+    result = crunch("test", "--no-network")
+
+    assert result.exit_code == 0, result.output
+    assert "network: blocked (the code runs in its own network namespace)" in result.stderr
+    assert "socket blocked:" in result.stdout
+    assert "connect blocked:" in result.stdout
+    assert "requests blocked: ConnectionError" in result.stdout
+    assert "hello" not in result.stdout
+
+
+def test_without_namespaces_a_socket_guard_blocks_the_network(
+    make_workspace, crunch, loopback_server, monkeypatch
+):
+    monkeypatch.setattr(network, "namespace_prefix", lambda: None)
+    make_workspace("cross-sectional", PROBE.format(port=loopback_server))
+
+    result = crunch("test")
+
+    assert result.exit_code == 0, result.output
+    assert "network: blocked (socket guard; network namespaces are unavailable)" in result.stderr
+    assert f"socket blocked: NetworkBlockedError {network.BLOCKED_MESSAGE}" in result.stdout
+    assert "connect blocked: NetworkBlockedError" in result.stdout
+    assert "requests blocked: ConnectionError" in result.stdout
+    assert "hello" not in result.stdout
+
+
+def test_network_flag_lets_the_code_reach_the_server(make_workspace, crunch, loopback_server):
+    make_workspace("cross-sectional", PROBE.format(port=loopback_server))
+
+    result = crunch("test", "--network")
+
+    assert result.exit_code == 0, result.output
+    assert "network: allowed" in result.stderr
+    assert "socket: hello" in result.stdout
+    assert "connect: reached" in result.stdout
+    assert "requests: hello" in result.stdout
