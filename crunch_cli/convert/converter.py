@@ -1,0 +1,198 @@
+"""Notebook -> script: the pure core. No file is read or written here except the
+notebook itself when a path is given (`crunch_cli.convert.files` writes the results)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crunch_cli.convert.code import CodeCell, convert_code_cell
+from crunch_cli.convert.embed import read_embedded_file
+from crunch_cli.convert.globals import global_warnings
+from crunch_cli.convert.magics import comment_magics
+from crunch_cli.convert.model import (
+    BAD_CELLS_CHOICES,
+    BadCells,
+    Cell,
+    Conversion,
+    ConversionWarning,
+)
+from crunch_cli.convert.notebook import NotebookInput, load_notebook, read_cells
+from crunch_cli.errors import ConversionError, RequirementsError
+from crunch_cli.requirements import Requirement, merge
+
+CELL_SEPARATOR = "\n\n\n"
+
+
+def convert_notebook(notebook: NotebookInput, *, bad_cells: BadCells = "error") -> Conversion:
+    """Convert a notebook (dict, JSON text or path) into a script, its requirements and
+    its embedded files. Raises ConversionError / RequirementsError, never anything else
+    for bad input."""
+    cells, problems = load_notebook(notebook)
+    conversion = _convert(cells, bad_cells)
+    notes = [ConversionWarning("", -1, 0, problem) for problem in problems]
+    return Conversion(
+        conversion.script,
+        conversion.requirements,
+        conversion.embedded_files,
+        notes + conversion.warnings,
+    )
+
+
+def convert_cells(
+    cells: Sequence[Mapping[str, Any] | str], *, bad_cells: BadCells = "error"
+) -> Conversion:
+    """Like `convert_notebook`, from a bare list of cell dicts or code strings."""
+    return _convert(read_cells(cells), bad_cells)
+
+
+def requirements_from_script(source: str) -> list[Requirement]:
+    """What a plain script's top-level imports require, with the same version comments
+    (`import pandas  # == 2.2`) as a notebook. Markers are honoured as in a cell."""
+    cell = Cell(0, "main.py", "code", source.replace("\r", ""))
+    try:
+        tree = ast.parse(cell.source)
+    except (SyntaxError, ValueError) as error:
+        raise ConversionError(
+            f"cannot parse the script: {_syntax_message(error)}",
+            hint="fix the syntax error; `python -m py_compile main.py` shows it too",
+        ) from None
+    return _merge([convert_code_cell(cell, cell.source, tree)])
+
+
+def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
+    if bad_cells not in BAD_CELLS_CHOICES:
+        raise ConversionError(
+            f"unknown bad-cells handling {bad_cells!r}", hint="use error or comment"
+        )
+    code_cells: list[CodeCell] = []
+    chunks: list[tuple[Cell, list[str]]] = []
+    warnings: list[ConversionWarning] = []
+    embedded: dict[str, tuple[Cell, str, str]] = {}
+    for cell in cells:
+        if cell.type == "markdown":
+            _embed(cell, embedded)
+        elif cell.type == "code" and cell.source.strip():
+            code = _code_cell(cell, bad_cells, warnings)
+            if isinstance(code, CodeCell):
+                code_cells.append(code)
+                warnings += code.warnings
+                chunks.append((cell, code.lines))
+            else:
+                chunks.append((cell, code))
+    requirements = _merge(code_cells)
+    warnings += global_warnings(code_cells)
+    warnings.sort(key=lambda warning: (warning.cell_index, warning.line))
+    script = _assemble(chunks)
+    return Conversion(
+        script,
+        requirements,
+        {path: content for path, (_, _, content) in embedded.items()},
+        warnings,
+    )
+
+
+def _code_cell(
+    cell: Cell, bad_cells: BadCells, warnings: list[ConversionWarning]
+) -> CodeCell | list[str]:
+    source = comment_magics(cell.source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None) or 1
+        message = _syntax_message(error)
+        if bad_cells == "error":
+            raise ConversionError(
+                f"{cell.where(line)}: cannot parse the code: {message}",
+                hint="fix the cell, or pass --bad-cells comment to convert it commented out",
+            ) from None
+        warnings.append(
+            ConversionWarning(
+                cell.id,
+                cell.index,
+                line,
+                f"cannot parse the code ({message}): the cell is commented out",
+            )
+        )
+        return [
+            f"# bad cell: {message} (line {line})",
+            *(f"#{text}" for text in source.rstrip().split("\n")),
+        ]
+    return convert_code_cell(cell, source, tree)
+
+
+def _syntax_message(error: Exception) -> str:
+    if isinstance(error, SyntaxError):
+        return error.msg
+    return str(error)
+
+
+def _embed(cell: Cell, embedded: dict[str, tuple[Cell, str, str]]) -> None:
+    found = read_embedded_file(cell)
+    if found is None:
+        return
+    path, content = found
+    key = path.lower()
+    if key in embedded:
+        first, first_path, _ = embedded[key]
+        raise ConversionError(
+            f"{cell.where()}: the embedded file `{path}` is also written by "
+            f"{first.where()} (`{first_path}`)",
+            hint="give each embedded file its own name",
+        )
+    embedded[key] = (cell, path, content)
+
+
+def _merge(cells: Sequence[CodeCell]) -> list[Requirement]:
+    merged: dict[str, tuple[Requirement, Cell, int]] = {}
+    for code in cells:
+        for requirement, line in code.requirements:
+            key = requirement.module or requirement.name
+            if key not in merged:
+                merged[key] = (requirement, code.cell, line)
+                continue
+            previous, cell, first_line = merged[key]
+            try:
+                merged[key] = (merge(previous, requirement), cell, first_line)
+            except RequirementsError as error:
+                raise RequirementsError(
+                    f"{error.message} ({cell.where(first_line)} and {code.cell.where(line)})",
+                    hint=error.hint,
+                ) from None
+    return [requirement for requirement, _, _ in merged.values()]
+
+
+def _assemble(chunks: list[tuple[Cell, list[str]]]) -> str:
+    """Cells joined by two blank lines, one final newline; the script must compile."""
+    parts = []
+    origins = []  # (first script line of the part, cell, cell line of that first line)
+    line = 1
+    for cell, lines in chunks:
+        start = 0
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        stop = len(lines)
+        while stop > start and not lines[stop - 1].strip():
+            stop -= 1
+        if start == stop:
+            continue
+        if parts:
+            line += 3
+        origins.append((line, cell, start + 1))
+        parts.append("\n".join(lines[start:stop]))
+        line += stop - start - 1
+    script = CELL_SEPARATOR.join(parts) + "\n" if parts else ""
+    try:
+        compile(script, "main.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        number = getattr(error, "lineno", None) or 1
+        where = "the script"
+        for first, cell, cell_line in origins:
+            if first <= number:
+                where = cell.where(cell_line + number - first)
+        raise ConversionError(
+            f"the converted script does not compile: {_syntax_message(error)} ({where})",
+            hint="kept code (imports, functions, classes) must be valid in a plain Python file",
+        ) from None
+    return script

@@ -1,0 +1,3 @@
+#total += 1
+#count: int = 0
+#name: str

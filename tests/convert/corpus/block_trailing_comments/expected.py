@@ -1,0 +1,7 @@
+#if x:
+#    a = 1
+#
+#    # inside the block
+
+# outside
+#b = 2

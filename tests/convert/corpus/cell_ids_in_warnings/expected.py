@@ -1,0 +1,8 @@
+#X = 1
+
+
+def f():
+    return X
+
+
+import os

@@ -1,0 +1,3 @@
+#%%bash
+#echo hello
+#if [ -f x ]; then cat x; fi

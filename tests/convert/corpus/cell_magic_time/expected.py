@@ -1,0 +1,3 @@
+#%%time
+#import os
+#model.fit(X)

@@ -1,0 +1,4 @@
+#%%writefile helper.py
+#import secret
+#def helper():
+#    return 1

@@ -1,0 +1,6 @@
+# a comment
+
+import os  # why os
+
+
+# the end

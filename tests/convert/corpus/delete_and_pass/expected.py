@@ -1,0 +1,2 @@
+#del x
+#pass

@@ -1,0 +1,2 @@
+#"""A module docstring."""
+import os

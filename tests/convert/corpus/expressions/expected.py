@@ -1,0 +1,3 @@
+#print('hello')
+#model.fit(X, y)
+#x

@@ -1,0 +1,3 @@
+#name = 'world'
+#print(f"hello {name!r:>10}")
+#f'{1 + 1}'

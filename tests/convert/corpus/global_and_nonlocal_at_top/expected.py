@@ -1,0 +1,3 @@
+#global q
+#nonlocal r
+#x = 1

@@ -1,0 +1,4 @@
+#len?
+#obj.method??
+#?pandas
+#print('why?')  # really?

@@ -1,0 +1,4 @@
+#message = (
+#    'first part '
+#    'second part'
+#)

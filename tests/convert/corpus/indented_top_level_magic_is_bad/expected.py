@@ -1,0 +1,2 @@
+# bad cell: unexpected indent (line 1)
+#  pass  #!ls

@@ -1,0 +1,1 @@
+#square = lambda v: v * v

@@ -1,0 +1,4 @@
+#%matplotlib inline
+#!pip install lightgbm
+import lightgbm
+#%load_ext autoreload

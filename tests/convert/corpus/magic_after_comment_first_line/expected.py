@@ -1,0 +1,3 @@
+# install first
+#%pip install x
+import x

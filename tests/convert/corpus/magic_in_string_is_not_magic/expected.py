@@ -1,0 +1,5 @@
+#command = '!ls'
+#template = '''
+#%s
+#!cmd
+#'''

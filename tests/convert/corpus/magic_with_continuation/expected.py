@@ -1,0 +1,3 @@
+#!pip install a \
+#    b
+import a

@@ -1,0 +1,2 @@
+##   @crunch/keep:on  
+x = 1

@@ -1,0 +1,7 @@
+def f():
+    # @crunch/keep:on
+    pass
+#s = '''
+## @crunch/keep:on
+#'''
+#z = 3

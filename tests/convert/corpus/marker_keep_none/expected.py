@@ -1,0 +1,6 @@
+# @crunch/keep:none
+#import hidden
+#def f():
+#    pass
+# @crunch/keep:off
+import shown

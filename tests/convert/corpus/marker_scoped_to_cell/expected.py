@@ -1,0 +1,5 @@
+# @crunch/keep:on
+x = 1
+
+
+#y = 2

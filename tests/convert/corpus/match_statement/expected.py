@@ -1,0 +1,5 @@
+#match command:
+#    case 'go':
+#        run()
+#    case _:
+#        pass

@@ -1,0 +1,4 @@
+import pandas
+
+
+import pandas # == 1

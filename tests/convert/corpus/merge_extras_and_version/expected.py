@@ -1,0 +1,4 @@
+import tqdm # [notebook]
+
+
+import tqdm # == 4.0

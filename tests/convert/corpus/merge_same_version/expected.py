@@ -1,0 +1,4 @@
+import pandas # == 1
+
+
+from pandas import DataFrame # ==1

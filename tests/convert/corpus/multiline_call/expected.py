@@ -1,0 +1,5 @@
+#model = Model(
+#    depth=3,
+#
+#    rate=0.1,
+#)

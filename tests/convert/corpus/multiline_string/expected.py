@@ -1,0 +1,6 @@
+#text = """
+#line
+#
+#!not a magic
+#%not either
+#"""

@@ -1,0 +1,3 @@
+from . import sibling
+from .pkg import thing
+import pandas

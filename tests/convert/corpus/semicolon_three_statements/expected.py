@@ -1,0 +1,2 @@
+#a = 1;
+import os; #b = 2  # note

@@ -1,0 +1,3 @@
+#files = !ls data
+#result = %timeit -o f()
+import os

@@ -1,0 +1,3 @@
+import Zeta
+import alpha
+import Beta

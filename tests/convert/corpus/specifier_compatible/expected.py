@@ -1,0 +1,1 @@
+import scikit # ~= 1.4.2

@@ -1,0 +1,1 @@
+import pandas # == 1.3

@@ -1,0 +1,1 @@
+import named # named-python == 42

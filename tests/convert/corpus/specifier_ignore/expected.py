@@ -1,0 +1,2 @@
+import internal_tool # @ignore
+import pandas

@@ -1,0 +1,2 @@
+import pandas # @latest
+import cv2 # opencv-python-headless @latest

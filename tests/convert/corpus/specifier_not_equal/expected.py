@@ -1,0 +1,1 @@
+import numpy # != 1.0

@@ -1,0 +1,4 @@
+from pandas import (
+    DataFrame,
+    Series,
+)  # == 2.2

@@ -1,0 +1,1 @@
+import sklearn # >= 1.2, < 2.0

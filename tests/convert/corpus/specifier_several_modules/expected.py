@@ -1,0 +1,1 @@
+import numpy, scipy # >= 1.0

@@ -1,0 +1,3 @@
+import os # == 1.0
+import sys
+import pandas

@@ -1,0 +1,3 @@
+import a.b.c
+from x.y import z
+import os.path

@@ -1,0 +1,6 @@
+#try:
+#    import fancy
+#except ImportError:
+#    fancy = None
+#finally:
+#    done = True

@@ -1,0 +1,6 @@
+#for epoch in range(3):
+#    pass
+
+
+def f():
+    return epoch

@@ -1,0 +1,5 @@
+#FEATURES = ['a', 'b']
+
+
+def infer(X):
+    return X[FEATURES]
