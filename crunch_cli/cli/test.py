@@ -8,8 +8,6 @@ import typer
 
 from crunch_cli.workspace import Workspace
 
-MAX_FAILURE_LINES = 20
-
 
 def _echo_output(source: str, line: str) -> None:
     if source == "runner":
@@ -77,7 +75,7 @@ def test(
     from rich.console import Console
 
     from crunch_cli.runner.local import TestOptions, test_workspace
-    from crunch_cli.runner.summary import render
+    from crunch_cli.runner.summary import failure_lines, render
 
     options = TestOptions(
         main_file=main_file,
@@ -96,9 +94,6 @@ def test(
     for warning in report.conversion_warnings:
         typer.echo(f"warning: {warning}", err=True)
     Console(soft_wrap=True).print(render(report))
-    for failure in report.failures[:MAX_FAILURE_LINES]:
-        typer.secho(f"check failed: {failure}", fg="red", err=True)
-    if len(report.failures) > MAX_FAILURE_LINES:
-        hidden = len(report.failures) - MAX_FAILURE_LINES
-        typer.echo(f"... and {hidden} more failed checks", err=True)
+    for line in failure_lines(report):
+        typer.secho(line, fg="red", err=True)
     report.raise_for_failure()

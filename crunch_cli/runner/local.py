@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,47 +91,86 @@ class TestReport:
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class LocalCompetition:
+    """What the workspace's cached metadata says about the competition and its data."""
+
+    format: Format
+    columns: ColumnNames
+    files: dict[str, Path]
+    competition: dict[str, Any]
+    release: dict[str, Any]
+    checks: list[Check]
+
+    @classmethod
+    def read(cls, workspace: Workspace) -> LocalCompetition:
+        cache = workspace.read_competition_cache()
+        competition = cache.get("competition") or {}
+        release = cache.get("dataRelease") or {}
+        return cls(
+            format=Format.parse(str(competition.get("format", ""))),
+            columns=ColumnNames.from_release(release.get("columnNames") or {}),
+            files=_data_files(workspace, release),
+            competition=competition,
+            release=release,
+            checks=[Check.from_json(check) for check in cache.get("checks") or []],
+        )
+
+    def limit(self, key: str) -> Any:
+        """The hub's run limits, under `limits` (ours) or at the top level."""
+        return (self.competition.get("limits") or {}).get(key) or self.competition.get(key)
+
+
 def test_workspace(
-    workspace: Workspace, options: TestOptions, on_output: OutputCallback | None = None
+    workspace: Workspace,
+    options: TestOptions,
+    on_output: OutputCallback | None = None,
+    *,
+    notebook_cells: Sequence[str] | None = None,
 ) -> TestReport:
-    """Run the workspace's code on its data, then check and score the predictions."""
-    cache = workspace.read_competition_cache()
-    competition = cache.get("competition") or {}
-    release = cache.get("dataRelease") or {}
-    competition_format = Format.parse(str(competition.get("format", "")))
-    columns = ColumnNames.from_release(release.get("columnNames") or {})
-    files = _data_files(workspace, release)
+    """Run the workspace's code on its data, then check and score the predictions.
+
+    `notebook_cells` (the code a notebook kernel ran) replaces the main file: it is
+    converted like a notebook, so a notebook can test itself before it is even saved.
+    """
+    local = LocalCompetition.read(workspace)
+    files, columns = local.files, local.columns
     model_dir = _model_dir(workspace, options)
+    source = "notebook" if notebook_cells is not None else None
+    if source is None:
+        source = os.path.relpath(_main_source(workspace, options), workspace.root)
     workspace.prediction_dir.mkdir(parents=True, exist_ok=True)
     log: list[str] = []
 
-    def tee(source: str, line: str) -> None:
+    def tee(stream: str, line: str) -> None:
         log.append(line)
         if on_output is not None:
-            on_output(source, line)
+            on_output(stream, line)
 
     with tempfile.TemporaryDirectory(dir=workspace.prediction_dir, prefix=".test-") as scratch:
-        source = _main_source(workspace, options)
-        main_file, warnings = source, []
-        if source.suffix == ".ipynb":
-            main_file, warnings = convert_notebook_file(source, Path(scratch))
+        main_file, code_directory = workspace.root / source, workspace.root
+        warnings: list[str] = []
+        if notebook_cells is not None or source.endswith(".ipynb"):
+            code = list(notebook_cells) if notebook_cells is not None else main_file
+            main_file, warnings = convert_notebook_file(code, Path(scratch))
+            code_directory = Path(scratch)
         spec = RunSpec(
             main_file=main_file,
             model_dir=model_dir,
             data=DataFiles(files["X_train"], files["y_train"], files["X_test"]),
-            format=competition_format,
+            format=local.format,
             prediction_path=Path(scratch) / PREDICTION_FILE,
             columns=columns,
             working_directory=workspace.root,
-            code_directory=workspace.root,
-            embargo=int(release.get("embargo") or 0),
-            number_of_features=release.get("numberOfFeatures"),
+            code_directory=code_directory,
+            embargo=int(local.release.get("embargo") or 0),
+            number_of_features=local.release.get("numberOfFeatures"),
             train_frequency=options.train_frequency,
             force_first_train=options.force_first_train,
             force_train=options.force_train,
             timeout=options.timeout,
-            total_timeout=_limit(competition, "runTimeLimitSeconds"),
-            memory_limit=_memory_limit(options, competition),
+            total_timeout=local.limit("runTimeLimitSeconds"),
+            memory_limit=_memory_limit(options, local),
             network=options.network,
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
@@ -142,7 +182,7 @@ def test_workspace(
             atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
         report = TestReport(
             result=result,
-            main_file=os.path.relpath(source, workspace.root),
+            main_file=source,
             failures=[],
             score=None,
             predictions_path=None,
@@ -154,10 +194,9 @@ def test_workspace(
         prediction = _read(result.predictions_path)
         if options.checks:
             expected = _read(files["X_test"], columns=columns.keys)
-            checks = [Check.from_json(check) for check in cache.get("checks") or []]
-            report.failures = run_checks(prediction, expected, columns, checks)
+            report.failures = run_checks(prediction, expected, columns, local.checks)
         if "y_test" in files:
-            metric = str(competition.get("metric") or DEFAULT_METRICS[competition_format])
+            metric = str(local.competition.get("metric") or DEFAULT_METRICS[local.format])
             report.score = _score(metric, prediction, files["y_test"], columns)
         if not report.failures and result.deterministic is not False:
             target = workspace.prediction_dir / PREDICTION_FILE
@@ -171,22 +210,21 @@ def _data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path
     files: dict[str, Path] = {}
     for key in ("X_train", "y_train", "X_test", "y_test"):
         entry = described.get(key)
-        if not entry:
-            if key == "y_test":
-                continue
+        path = workspace.data_dir / entry["name"] if entry else None
+        if path is not None and path.is_file():
+            files[key] = path
+        elif key == "y_test":
+            continue  # optional: without it there is simply no local score
+        elif path is None:
             raise WorkspaceError(
                 f"the data release names no {key} file",
                 hint="run `crunch download` to refresh the competition metadata",
             )
-        path = workspace.data_dir / entry["name"]
-        if not path.is_file():
-            if key == "y_test":
-                continue
+        else:
             raise WorkspaceError(
                 f"data/{entry['name']} is missing",
                 hint="run `crunch download` to fetch the data",
             )
-        files[key] = path
     return files
 
 
@@ -226,25 +264,27 @@ def _main_source(workspace: Workspace, options: TestOptions) -> Path:
     )
 
 
-def convert_notebook_file(notebook: Path, scratch: Path) -> tuple[Path, list[str]]:
-    """Write the script of `notebook` as `scratch/main.py`; return it and the warnings."""
-    import nbformat
+def convert_notebook_file(notebook: Path | Sequence[str], scratch: Path) -> tuple[Path, list[str]]:
+    """Write the script of a notebook (a file, or the code of its cells), and the files its
+    markdown embeds, into `scratch`. The workspace gets no stray main.py."""
+    from crunch_cli.convert import convert_cells, convert_notebook
 
-    from crunch_cli.convert import convert_notebook
-
-    conversion = convert_notebook(nbformat.read(notebook, as_version=4))
+    if isinstance(notebook, Path):
+        conversion = convert_notebook(notebook)
+    else:  # a kernel's history: a cell that failed to parse defined nothing, skip it
+        conversion = convert_cells(notebook, bad_cells="comment")
     script = scratch / MAIN_FILE
     script.write_text(conversion.script)
-    return script, list(conversion.warnings)
+    for relative, content in conversion.embedded_files.items():
+        path = (scratch / relative).resolve()
+        if path.is_relative_to(scratch.resolve()) and path != script.resolve():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    return script, [str(warning) for warning in conversion.warnings]
 
 
-def _limit(competition: dict[str, Any], key: str) -> Any:
-    """The hub's run limits, under `limits` (ours) or at the top level."""
-    return (competition.get("limits") or {}).get(key) or competition.get(key)
-
-
-def _memory_limit(options: TestOptions, competition: dict[str, Any]) -> int | None:
-    megabytes = options.memory_limit_mb or _limit(competition, "runMemoryLimitMb")
+def _memory_limit(options: TestOptions, local: LocalCompetition) -> int | None:
+    megabytes = options.memory_limit_mb or local.limit("runMemoryLimitMb")
     return int(megabytes) * MIB if megabytes else None
 
 

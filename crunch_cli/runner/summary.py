@@ -62,3 +62,14 @@ def render(report: TestReport) -> Group:
         facts.add_row("predictions", str(report.predictions_path))
     facts.add_row("log", str(report.log_path))
     return Group(phases, facts)
+
+
+MAX_FAILURE_LINES = 20
+
+
+def failure_lines(report: TestReport) -> list[str]:
+    """One line per failed check, the first few only: 500 moons can fail the same way."""
+    lines = [f"check failed: {failure}" for failure in report.failures[:MAX_FAILURE_LINES]]
+    if len(report.failures) > MAX_FAILURE_LINES:
+        lines.append(f"... and {len(report.failures) - MAX_FAILURE_LINES} more failed checks")
+    return lines

@@ -18,7 +18,7 @@ from crunch_cli.runner.formats import common_values, has_model, read_frame
 if TYPE_CHECKING:
     import pandas as pd
 
-    from crunch_cli.runner.spec import RunSpec
+    from crunch_cli.runner.spec import ColumnNames, RunSpec
 
 
 class StreamMessage(Mapping[str, Any]):
@@ -112,6 +112,16 @@ def split_streams(frame: pd.DataFrame, id_column: str, moon_column: str | None) 
     return streams
 
 
+def training_streams(
+    x_train: pd.DataFrame, y_train: pd.DataFrame, columns: ColumnNames
+) -> list[Stream]:
+    """The training rows as streams, with the target columns of y_train joined on."""
+    extra = [key for key in y_train.columns if key not in x_train.columns]
+    if extra and all(key in y_train.columns for key in columns.keys):
+        x_train = x_train.merge(y_train[[*columns.keys, *extra]], on=columns.keys, how="left")
+    return split_streams(x_train, columns.id, columns.moon)
+
+
 class StreamRun:
     def __init__(self, module: Any, spec: RunSpec, events: Events) -> None:
         self.spec = spec
@@ -148,14 +158,9 @@ class StreamRun:
         return [*self.spec.columns.keys, self.spec.columns.prediction]
 
     def _train_streams(self) -> list[Stream]:
-        """The training rows, with the target columns of y_train joined onto each message."""
-        columns = self.spec.columns
         x_train = read_frame(self.spec.data.x_train)
         y_train = read_frame(self.spec.data.y_train)
-        extra = [key for key in y_train.columns if key not in x_train.columns]
-        if extra and all(key in y_train.columns for key in columns.keys):
-            x_train = x_train.merge(y_train[[*columns.keys, *extra]], on=columns.keys, how="left")
-        return split_streams(x_train, columns.id, columns.moon)
+        return training_streams(x_train, y_train, self.spec.columns)
 
     def _infer(self, stream: Stream, has_trained: bool) -> list[tuple[Any, ...]]:
         counting = _CountingStream(stream)

@@ -1,0 +1,145 @@
+"""The notebook API: `crunch = crunch_cli.load_notebook()`, then `crunch.load_data()` and
+`crunch.test()`.
+
+`test()` runs the same child-process runner as `crunch test`, on the code the kernel has
+executed so far (converted like a notebook), so the notebook need not even be saved.
+Outside a kernel it falls back to the workspace's main.py or main.ipynb. Results print
+into the cell; failures print as an error line and a hint, not as a traceback of ours.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crunch_cli.errors import CrunchError
+from crunch_cli.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from crunch_cli.runner.formats.stream import Stream
+    from crunch_cli.runner.local import LocalCompetition, TestReport
+
+
+class Notebook:
+    """The competition seen from a notebook in (or under) a workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    @property
+    def competition(self) -> LocalCompetition:
+        from crunch_cli.runner.local import LocalCompetition
+
+        return LocalCompetition.read(self.workspace)
+
+    def load_data(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """X_train, y_train and X_test, as train() and infer() will receive them."""
+        import pandas as pd
+
+        files = self.competition.files
+        return (
+            pd.read_parquet(files["X_train"]),
+            pd.read_parquet(files["y_train"]),
+            pd.read_parquet(files["X_test"]),
+        )
+
+    def load_streams(self) -> tuple[list[Stream], list[Stream]]:
+        """Stream competitions: the training streams (targets joined) and the test streams."""
+        from crunch_cli.runner.formats.stream import split_streams, training_streams
+
+        columns = self.competition.columns
+        x_train, y_train, x_test = self.load_data()
+        return (
+            training_streams(x_train, y_train, columns),
+            split_streams(x_test, columns.id, columns.moon),
+        )
+
+    def test(
+        self,
+        *,
+        main_file: str | None = None,
+        model_directory: str | None = None,
+        timeout: float | None = None,
+        memory_limit: int | None = None,
+        network: bool = False,
+        train_frequency: int = 1,
+        force_first_train: bool = True,
+        force_train: bool = False,
+        gpu: bool | None = None,
+        checks: bool = True,
+        determinism_check: bool = False,
+    ) -> TestReport | None:
+        """Run train() and infer() like `crunch test` does (same options); returns the report,
+        or None when the test could not start. `report.result.ok` tells success."""
+        from crunch_cli.runner.local import TestOptions, test_workspace
+
+        options = TestOptions(
+            main_file=main_file,
+            model_directory=model_directory,
+            timeout=timeout,
+            memory_limit_mb=memory_limit,
+            network=network,
+            train_frequency=train_frequency,
+            force_first_train=force_first_train,
+            force_train=force_train,
+            gpu=gpu,
+            checks=checks,
+            determinism_check=determinism_check,
+        )
+        cells = None if main_file else _kernel_cells()
+        try:
+            report = test_workspace(self.workspace, options, _print_line, notebook_cells=cells)
+        except CrunchError as error:
+            _print_error(error)
+            return None
+        _print_report(report)
+        return report
+
+
+def load_notebook(directory: str | Path | None = None) -> Notebook:
+    """The notebook API for the workspace holding `directory` (default: the current folder)."""
+    return Notebook(Workspace.find(Path(directory) if directory else None))
+
+
+def _kernel_cells() -> list[str] | None:
+    """The cells the running IPython kernel executed, in order; None outside a kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    if shell is None:
+        return None
+    history: list[str] = list(shell.history_manager.input_hist_raw)
+    return [cell for cell in history if cell.strip()]
+
+
+def _print_line(source: str, line: str) -> None:
+    print(line, file=sys.stderr if source == "stderr" else sys.stdout, flush=True)
+
+
+def _print_error(error: CrunchError) -> None:
+    from crunch_cli.redact import redact
+
+    print(f"error: {redact(error.message)}", file=sys.stderr)
+    if error.hint:
+        print(f"hint: {redact(error.hint)}", file=sys.stderr)
+
+
+def _print_report(report: TestReport) -> None:
+    from rich.console import Console
+
+    from crunch_cli.runner.summary import failure_lines, render
+
+    for warning in report.conversion_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    Console().print(render(report))
+    for line in failure_lines(report):
+        print(line, file=sys.stderr)
+    try:
+        report.raise_for_failure()
+    except CrunchError as error:
+        _print_error(error)
+
+
+__all__ = ["Notebook", "load_notebook"]
