@@ -131,8 +131,6 @@ def _print_report(report: TestReport) -> None:
 
     from crunch_cli.runner.summary import failure_lines, render
 
-    for warning in report.conversion_warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     Console().print(render(report))
     for line in failure_lines(report):
         print(line, file=sys.stderr)

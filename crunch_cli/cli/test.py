@@ -91,8 +91,6 @@ def test(
         determinism_check=determinism_check,
     )
     report = test_workspace(Workspace.find(), options, _echo_output)
-    for warning in report.conversion_warnings:
-        typer.echo(f"warning: {warning}", err=True)
     Console(soft_wrap=True).print(render(report))
     for line in failure_lines(report):
         typer.secho(line, fg="red", err=True)

@@ -154,6 +154,8 @@ def test_workspace(
             code = list(notebook_cells) if notebook_cells is not None else main_file
             main_file, warnings = convert_notebook_file(code, Path(scratch))
             code_directory = Path(scratch)
+            for warning in warnings:
+                tee("stderr", f"warning: {warning}")
         spec = RunSpec(
             main_file=main_file,
             model_dir=model_dir,
