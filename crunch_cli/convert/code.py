@@ -79,7 +79,7 @@ def convert_code_cell(cell: Cell, source: str, tree: ast.Module) -> CodeCell:
 
 
 def first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", ())
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
     return min([node.lineno, *(decorator.lineno for decorator in decorators)])
 
 

@@ -165,8 +165,10 @@ def _merge(cells: Sequence[CodeCell]) -> list[Requirement]:
 
 def _assemble(chunks: list[tuple[Cell, list[str]]]) -> str:
     """Cells joined by two blank lines, one final newline; the script must compile."""
-    parts = []
-    origins = []  # (first script line of the part, cell, cell line of that first line)
+    parts: list[str] = []
+    # (first script line of a part, its cell, the cell line it starts at): to name the
+    # cell when the script does not compile.
+    origins: list[tuple[int, Cell, int]] = []
     line = 1
     for cell, lines in chunks:
         start = 0

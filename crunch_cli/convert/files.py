@@ -81,8 +81,8 @@ def convert_file(
                 )
             outputs[target] = content
     _check_targets(outputs, force=force)
-    for path, text in outputs.items():
-        atomic_write_text(path, text)
+    for target, text in outputs.items():
+        atomic_write_text(target, text)
     return ConvertResult(conversion, list(outputs), notes)
 
 
