@@ -13,6 +13,7 @@ from crunch_cli.convert.globals import global_warnings
 from crunch_cli.convert.magics import comment_magics
 from crunch_cli.convert.model import (
     BAD_CELLS_CHOICES,
+    SCRIPT,
     BadCells,
     Cell,
     Conversion,
@@ -47,15 +48,16 @@ def convert_cells(
     return _convert(read_cells(cells), bad_cells)
 
 
-def requirements_from_script(source: str) -> list[Requirement]:
+def requirements_from_script(source: str, *, name: str = "main.py") -> list[Requirement]:
     """What a plain script's top-level imports require, with the same version comments
-    (`import pandas  # == 2.2`) as a notebook. Markers are honoured as in a cell."""
-    cell = Cell(0, "main.py", "code", source.replace("\r", ""))
+    (`import pandas  # == 2.2`) as a notebook. Markers are honoured as in a cell; `name`
+    is how messages call the script."""
+    cell = Cell(0, name, SCRIPT, source.replace("\r", ""))
     try:
         tree = ast.parse(cell.source)
     except (SyntaxError, ValueError) as error:
         raise ConversionError(
-            f"cannot parse the script: {_syntax_message(error)}",
+            f"cannot parse {name}: {_syntax_message(error)}",
             hint="fix the syntax error; `python -m py_compile main.py` shows it too",
         ) from None
     return _merge([convert_code_cell(cell, cell.source, tree)])

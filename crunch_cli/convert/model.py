@@ -10,6 +10,8 @@ from crunch_cli.requirements import Requirement
 BadCells = Literal["error", "comment"]
 BAD_CELLS_CHOICES: tuple[BadCells, ...] = ("error", "comment")
 
+SCRIPT = "script"  # the cell type of a whole plain script read as one code cell
+
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
@@ -23,6 +25,8 @@ class Cell:
     def where(self, line: int | None = None) -> str:
         """How messages name the cell: position counted from 1 (as a person counts),
         the notebook's own id when it has one, and the line inside the cell."""
+        if self.type == SCRIPT:  # a plain script stands for itself: `main.py, line 3`
+            return self.id if line is None else f"{self.id}, line {line}"
         place = f"cell {self.index + 1}"
         if self.id != f"cell_{self.index}":
             place += f" (id {self.id})"

@@ -139,7 +139,7 @@ def test_a_plain_script_requires_its_top_level_imports_with_their_comments():
 
 
 def test_a_script_that_does_not_parse_cannot_give_requirements():
-    with pytest.raises(ConversionError, match=r"^cannot parse the script: "):
+    with pytest.raises(ConversionError, match=r"^cannot parse main.py: "):
         requirements_from_script("def broken(:\n")
 
 
@@ -149,7 +149,7 @@ def test_a_script_with_inconsistent_versions_names_both_lines():
 
     assert caught.value.message == (
         "inconsistent versions for numpy: `numpy==1` and `numpy==2` "
-        "(cell 1 (id main.py), line 1 and cell 1 (id main.py), line 2)"
+        "(main.py, line 1 and main.py, line 2)"
     )
 
 
