@@ -46,7 +46,7 @@ class Hub:
         return organizer.create_competition(self.settings, name, data_dir, **kwargs)
 
     def set_limits(self, competition: str, **limits: int) -> None:
-        organizer.update_limits(self.settings, competition, organizer.CompetitionLimits(**limits))
+        organizer.update_limits(self.settings, competition, **limits)
 
     def expire_setup_tokens(self) -> None:
         """Age every setup token past its validity, as if minutes had gone by."""

@@ -12,11 +12,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from crunch_cli import __version__
 from crunch_cli.hub import whitelist
 from crunch_cli.hub.errors import install_error_handlers
-from crunch_cli.hub.routes import blobs, competitions, data, libraries, tokens, users
+from crunch_cli.hub.routes import (
+    blobs,
+    competitions,
+    data,
+    libraries,
+    submissions,
+    tokens,
+    uploads,
+    users,
+)
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
 
-ROUTERS = (tokens, competitions, data, users, libraries, blobs)
+ROUTERS = (tokens, competitions, data, users, libraries, blobs, uploads, submissions)
 EXTRA_LIBRARIES_FILE = "libraries.json"
 
 _REPEATED_SLASHES = re.compile(rb"/{2,}")

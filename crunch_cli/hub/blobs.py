@@ -7,6 +7,7 @@ completing a large upload never copies it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -52,6 +53,24 @@ class BlobStore:
             raise
         return key, size, sha256
 
+    def adopt(self, key: str, sha256: str) -> str:
+        """Give the blob at `key` its content address too (a hard link, no copy)."""
+        target_key = content_key(sha256)
+        target = self.path(target_key)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # The same content may have arrived through another upload meanwhile.
+            with contextlib.suppress(FileExistsError):
+                os.link(self.path(key), target)
+        return target_key
+
+    def remove(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
 
 def content_key(sha256: str) -> str:
     return f"sha256/{sha256[:2]}/{sha256}"
+
+
+def upload_key(upload_id: str) -> str:
+    return f"uploads/{upload_id}"

@@ -27,13 +27,17 @@ def get_store(request: Request) -> HubStore:
 
 
 def get_session(store: Annotated[HubStore, Depends(get_store)]) -> Iterator[Session]:
-    """One transaction per request, committed when the route returns without raising."""
+    """One transaction per request, committed when the route returns without raising.
+
+    Used with `scope="function"`: the commit happens before the response leaves, so a
+    client never sees an answer whose effect is not yet in the database.
+    """
     with store.session() as session:
         yield session
 
 
 StoreDep = Annotated[HubStore, Depends(get_store)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def presented_token(request: Request) -> str | None:

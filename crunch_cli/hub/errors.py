@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class HubApiError(Exception):
     """Raised by route code; `extras` become extra top-level fields of the body."""
 
-    def __init__(self, status: int, code: str, message: str, **extras: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, /, **extras: Any) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -24,11 +24,11 @@ class HubApiError(Exception):
         self.extras = extras
 
 
-def error_response(status: int, code: str, message: str, **extras: Any) -> JSONResponse:
+def error_response(status: int, code: str, message: str, /, **extras: Any) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, **extras}, status_code=status)
 
 
-def not_found(code: str, message: str, **extras: Any) -> HubApiError:
+def not_found(code: str, message: str, /, **extras: Any) -> HubApiError:
     return HubApiError(404, code, message, **extras)
 
 

@@ -192,3 +192,86 @@ class ProjectToken(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     project: Mapped[Project] = relationship()
+
+
+class Upload(Base):
+    """A file sent in chunks; its bytes live in the blob `uploads/<id>`, each chunk written
+    in place at its offset. `received_bytes` counts every byte that reached the hub.
+    """
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(200))
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    chunks: Mapped[list[UploadChunk]] = relationship(
+        back_populates="upload", order_by="UploadChunk.number", cascade="all, delete-orphan"
+    )
+
+
+class UploadChunk(Base):
+    __tablename__ = "upload_chunks"
+    __table_args__ = (UniqueConstraint("upload_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    # sha256 of the bytes last PUT for this chunk (the ETag); `completed` once confirmed.
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    upload: Mapped[Upload] = relationship(back_populates="chunks")
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text, default="")
+    main_file_path: Mapped[str] = mapped_column(String(500))
+    model_directory_path: Mapped[str] = mapped_column(String(500))
+    total_size: Mapped[int] = mapped_column(BigInteger)
+    submitter_imprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()
+    files: Mapped[list[SubmissionFile]] = relationship(
+        back_populates="submission", order_by="SubmissionFile.id", cascade="all, delete-orphan"
+    )
+
+
+class SubmissionFile(Base):
+    """One file of a submission, kept content-addressed so deleting the upload it came
+    from does not take it away. `path` is relative to the workspace root (code) or to the
+    model directory (model), as on the wire.
+    """
+
+    __tablename__ = "submission_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(200))
+
+    submission: Mapped[Submission] = relationship(back_populates="files")

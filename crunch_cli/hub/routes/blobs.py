@@ -1,8 +1,6 @@
-"""Signed blob URLs: downloads (with `Range`) and, for upload chunks, PUT."""
+"""Signed blob URLs for downloads, with `Range`; the chunk PUT lives with the uploads."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -22,8 +20,8 @@ class _BlobResponse(FileResponse):
     chunk_size = 1024 * 1024
 
 
-def checked_path(store: HubStore, request: Request, key: str, method: str) -> Path:
-    """The blob's file, once the URL's signature is proven good for `method`."""
+def check_signature(store: HubStore, request: Request, key: str, method: str) -> None:
+    """Refuse unless the URL's signature is good for `method` on this key and unexpired."""
     query = request.query_params
     if not is_valid(
         store.secret,
@@ -33,16 +31,16 @@ def checked_path(store: HubStore, request: Request, key: str, method: str) -> Pa
         query.get("signature", ""),
     ):
         raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid or has expired")
-    try:
-        return store.blobs.path(key)
-    except BlobKeyError:
-        raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid") from None
 
 
 @router.api_route(BLOB_PREFIX + "{key:path}", methods=["GET", "HEAD"])
 def download(key: str, request: Request, store: StoreDep) -> FileResponse:
     # A URL signed for GET may also be used for HEAD, as object stores allow.
-    path = checked_path(store, request, key, "GET")
+    check_signature(store, request, key, "GET")
+    try:
+        path = store.blobs.path(key)
+    except BlobKeyError:
+        raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid") from None
     if not path.is_file():
         raise not_found("BLOB_NOT_FOUND", "this file is no longer on the hub")
     return _BlobResponse(path, media_type="application/octet-stream")

@@ -1,0 +1,110 @@
+"""A project's submissions: create (push), list, show, files, clone, and the quota."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from crunch_cli.hub import lookups, submissions
+from crunch_cli.hub.deps import BaseUrlDep, ProjectDep, SessionDep, StoreDep
+from crunch_cli.hub.models import Submission
+from crunch_cli.hub.signing import sign_blob_url
+
+router = APIRouter()
+
+PROJECT = "/competitions/{competition}/projects/{user_selector}/{name}"
+
+
+@router.post("/v4" + PROJECT + "/submissions")
+def create_submission(
+    competition: str,
+    user_selector: str,
+    name: str,
+    body: submissions.NewSubmission,
+    request: Request,
+    session: SessionDep,
+    store: StoreDep,
+    caller: ProjectDep,
+) -> dict[str, Any]:
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    created = submissions.create(store, session, row, project, body, request.app.state.libraries)
+    return submissions.view(created)
+
+
+@router.get("/v3" + PROJECT + "/submissions")
+def list_submissions(
+    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
+) -> list[dict[str, Any]]:
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    rows = session.scalars(
+        select(Submission).where(Submission.project_id == project.id).order_by(Submission.number)
+    )
+    return [submissions.view(item) for item in rows]
+
+
+@router.get("/v3" + PROJECT + "/submissions/{selector}")
+def get_submission(
+    competition: str,
+    user_selector: str,
+    name: str,
+    selector: str,
+    session: SessionDep,
+    caller: ProjectDep,
+) -> dict[str, Any]:
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    return submissions.view(submissions.find(session, project, selector))
+
+
+@router.get("/v3" + PROJECT + "/submissions/{selector}/files")
+def submission_files(
+    competition: str,
+    user_selector: str,
+    name: str,
+    selector: str,
+    session: SessionDep,
+    caller: ProjectDep,
+) -> list[dict[str, Any]]:
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    return submissions.file_views(submissions.find(session, project, selector))
+
+
+@router.get("/v4" + PROJECT + "/clone")
+def clone(
+    competition: str,
+    user_selector: str,
+    name: str,
+    session: SessionDep,
+    store: StoreDep,
+    base_url: BaseUrlDep,
+    caller: ProjectDep,
+    submission_number: Annotated[int | None, Query(alias="submissionNumber")] = None,
+    include_model: Annotated[bool, Query(alias="includeModel")] = True,
+) -> dict[str, str]:
+    """Signed links to a submission's files, keyed by their path in a workspace."""
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    selector = "@last" if submission_number is None else str(submission_number)
+    found = submissions.find(session, project, selector)
+    ttl = store.settings.signed_url_ttl
+    return {
+        submissions.workspace_path(found, item): sign_blob_url(
+            store.secret, base_url, item.blob_key, ttl=ttl
+        )
+        for item in found.files
+        if include_model or item.kind == submissions.CODE
+    }
+
+
+@router.get("/v3" + PROJECT + "/quota/submit")
+def submit_quota(
+    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
+) -> dict[str, Any]:
+    row = lookups.competition(session, competition)
+    project = lookups.own_project(session, row, user_selector, name, caller)
+    return submissions.quota(session, row, project)
