@@ -158,16 +158,19 @@ def _nans(check: Check, frames: _Frames) -> list[CheckFailure]:
 
 
 def _ids(check: Check, frames: _Frames) -> list[CheckFailure]:
+    import pandas as pd
+
+    from crunch_cli.runner.keys import row_keys
+
     keys = frames.columns.keys
     if missing := frames.missing(check, *keys):
         return missing
-    prediction = frames.prediction[keys]
-    duplicated = prediction[prediction.duplicated(keep="first")]
-    merged = prediction.drop_duplicates().merge(
-        frames.expected[keys].drop_duplicates(), on=keys, how="outer", indicator=True
-    )
-    unexpected = merged[merged["_merge"] == "left_only"]
-    absent = merged[merged["_merge"] == "right_only"]
+    prediction, expected = frames.prediction, frames.expected
+    predicted, wanted = (pd.Series(key) for key in row_keys([prediction, expected], keys))
+    first = ~predicted.duplicated().to_numpy()
+    duplicated = prediction[~first]
+    absent = expected[~wanted.isin(predicted).to_numpy() & ~wanted.duplicated().to_numpy()]
+    unexpected = prediction[~predicted.isin(wanted).to_numpy() & first]
     return [
         *_report(check, frames, duplicated, "{count} duplicated ids"),
         *_report(check, frames, absent, "{count} ids of X_test have no prediction"),

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -177,11 +178,15 @@ def test_workspace(
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
         )
-        try:
-            result = run(spec, tee)
-        finally:
-            log_path = workspace.prediction_dir / LOG_FILE
-            atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The parent idles while the child runs: read what judging needs meanwhile.
+            references = pool.submit(_references, files, columns, checks=options.checks)
+            try:
+                result = run(spec, tee)
+            finally:
+                log_path = workspace.prediction_dir / LOG_FILE
+                atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
+            expected, truth = references.result() if result.ok else (None, None)
         report = TestReport(
             result=result,
             main_file=source,
@@ -194,12 +199,11 @@ def test_workspace(
         if not result.ok or result.predictions_path is None:
             return report
         prediction = _read(result.predictions_path)
-        if options.checks:
-            expected = _read(files["X_test"], columns=columns.keys)
+        if expected is not None:
             report.failures = run_checks(prediction, expected, columns, local.checks)
-        if "y_test" in files:
+        if truth is not None:
             metric = str(local.competition.get("metric") or DEFAULT_METRICS[local.format])
-            report.score = _score(metric, prediction, files["y_test"], columns)
+            report.score = _score(metric, prediction, truth, columns)
         if not report.failures and result.deterministic is not False:
             target = workspace.prediction_dir / PREDICTION_FILE
             result.predictions_path.replace(target)
@@ -296,10 +300,17 @@ def _read(path: Path, columns: list[str] | None = None) -> Any:
     return pd.read_parquet(path, columns=columns)
 
 
-def _score(metric: str, prediction: Any, y_test: Path, columns: ColumnNames) -> Score:
+def _references(files: dict[str, Path], columns: ColumnNames, *, checks: bool) -> tuple[Any, Any]:
+    """The X_test keys the checks compare against, and y_test for the score, when needed."""
+    expected = _read(files["X_test"], columns=columns.keys) if checks else None
+    truth = _read(files["y_test"]) if "y_test" in files else None
+    return expected, truth
+
+
+def _score(metric: str, prediction: Any, truth: Any, columns: ColumnNames) -> Score:
     from crunch_cli.runner.scoring import score
 
     try:
-        return Score(metric, score(metric, prediction, _read(y_test), columns))
+        return Score(metric, score(metric, prediction, truth, columns))
     except RunnerError as error:
         return Score(metric, None, error.message)

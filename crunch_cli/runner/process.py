@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import resource
 import selectors
 import signal
 import subprocess
@@ -33,7 +32,6 @@ OutputCallback = Callable[[str, str], None]
 
 _SAMPLE_SECONDS = 0.1
 _GRACE_SECONDS = 3.0
-_MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024  # getrusage: bytes on macOS, KiB elsewhere
 _NETWORK_LINES = {
     network.NAMESPACE: "network: blocked (the code runs in its own network namespace)",
     network.SOCKET_GUARD: "network: blocked (socket guard; network namespaces are unavailable)",
@@ -103,6 +101,7 @@ class _Watch:
         self.phases: dict[str, PhaseTiming] = {}
         self.phase: tuple[str, Any, float] | None = None
         self.peak_rss = 0
+        self.parent_peak_rss = _own_rss()
         self.exit_reason: ExitReason | None = None
         self.error: str | None = None
         self.deterministic: bool | None = None
@@ -180,12 +179,11 @@ class _Watch:
             self.determinism_difference = event["difference"]
 
     def _reap(self, *, block: bool = False) -> None:
-        pid, status, usage = os.wait4(self.child.pid, 0 if block else os.WNOHANG)
+        pid, status = os.waitpid(self.child.pid, 0 if block else os.WNOHANG)
         if pid == 0:
             return
         self.ended = time.monotonic()
         self.exit_code = self.child.returncode = os.waitstatus_to_exitcode(status)
-        self.peak_rss = max(self.peak_rss, usage.ru_maxrss * _MAXRSS_UNIT)
 
     def _enforce(self) -> None:
         now = time.monotonic()
@@ -207,6 +205,7 @@ class _Watch:
         self._next_sample = now + _SAMPLE_SECONDS
         rss = _tree_rss(self.child.pid)
         self.peak_rss = max(self.peak_rss, rss)
+        self.parent_peak_rss = max(self.parent_peak_rss, _own_rss())
         limit_bytes = self.spec.memory_limit
         if limit_bytes is not None and rss > limit_bytes:
             self._kill(
@@ -264,13 +263,20 @@ class _Watch:
             phases=self.phases,
             wall_seconds=self.ended - self.started,
             peak_rss=self.peak_rss,
-            parent_peak_rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT,
+            parent_peak_rss=max(self.parent_peak_rss, _own_rss()),
             network=mechanism,
             has_gpu=has_gpu,
             exit_code=self.exit_code,
             deterministic=self.deterministic,
             determinism_difference=self.determinism_difference,
         )
+
+
+def _own_rss() -> int:
+    """Sampled, not getrusage: a process started by a big one inherits its peak RSS."""
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
 
 
 def _tree_rss(pid: int) -> int:

@@ -24,15 +24,13 @@ def spearman(frame: pd.DataFrame, moon: str | None) -> float:
     import numpy as np
     import pandas as pd
 
-    key = frame[moon].to_numpy() if moon is not None else np.zeros(len(frame), dtype=int)
-    grouped = frame.groupby(key, sort=False)
-    prediction = grouped["_prediction"].rank()
-    target = grouped["_target"].rank()
-    prediction -= prediction.groupby(key).transform("mean")
-    target -= target.groupby(key).transform("mean")
+    groups = pd.factorize(frame[moon])[0] if moon is not None else np.zeros(len(frame), "int64")
+    ranks = frame[["_prediction", "_target"]].groupby(groups).rank()
+    centered = ranks - ranks.groupby(groups).transform("mean")
+    prediction, target = centered["_prediction"], centered["_target"]
     sums = (
         pd.DataFrame({"pt": prediction * target, "pp": prediction**2, "tt": target**2})
-        .groupby(key)
+        .groupby(groups)
         .sum()
     )
     denominator = np.sqrt(sums["pp"] * sums["tt"])
@@ -102,15 +100,29 @@ def score(
         absent = [name for name in (*keys, column) if name not in frame.columns]
         if absent:
             raise RunnerError(f"cannot score: the {what} has no column {absent[0]!r}")
-    merged = (
-        prediction[[*keys, columns.prediction]]
-        .rename(columns={columns.prediction: "_prediction"})
-        .merge(
-            truth[[*keys, columns.target]].rename(columns={columns.target: "_target"}),
-            on=keys,
-            how="inner",
-        )
-    )
+    merged = _matched(prediction, truth, columns)
     if merged.empty:
         raise RunnerError("cannot score: no prediction row matches a row of y_test")
     return function(merged, columns.moon)
+
+
+def _matched(prediction: pd.DataFrame, truth: pd.DataFrame, columns: ColumnNames) -> pd.DataFrame:
+    """Each prediction row beside the target of the y_test row with the same keys."""
+    import pandas as pd
+
+    from crunch_cli.runner.keys import row_keys
+
+    predicted, known = row_keys([prediction, truth], columns.keys)
+    index = pd.Index(known)
+    if not index.is_unique:
+        first = ~index.duplicated()
+        index, truth = index[first], truth[first]  # a repeated y_test row scores once
+    position = index.get_indexer(predicted)
+    found = position >= 0
+    matched = {
+        "_prediction": prediction[columns.prediction].to_numpy()[found],
+        "_target": truth[columns.target].to_numpy()[position[found]],
+    }
+    if columns.moon is not None:
+        matched[columns.moon] = prediction[columns.moon].to_numpy()[found]
+    return pd.DataFrame(matched)

@@ -156,7 +156,8 @@ class PhaseTiming:
 class RunResult:
     """How a run ended. `exit_reason` is None on success; `error` says why otherwise.
 
-    `peak_rss` is the child tree's; `deterministic` is None when the check did not run.
+    `peak_rss` is the child tree's and `parent_peak_rss` the parent's, both sampled every
+    0.1 s while the child runs; `deterministic` is None when the check did not run.
     """
 
     predictions_path: Path | None
