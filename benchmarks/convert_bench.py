@@ -6,7 +6,9 @@ then prints:
 - start-up: `crunch convert --help` vs `crunch-convert --help`, median of N runs;
 - a generated 2,000-cell notebook converted end to end by each command line, and by each
   library call in-process (the core without interpreter start-up), median of M runs;
-- whether both produce the same script for that notebook.
+- whether both produce the same script for that notebook, and for every case of our golden
+  corpus (tests/convert/corpus) that their converter handles: the differing cases are
+  listed, to be read against the rules of `crunch convert`.
 
 Targets: our --help at most 0.5x theirs; our conversion under a third of theirs.
 
@@ -106,6 +108,66 @@ print(time.perf_counter() - started)
 """
 
 
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "convert" / "corpus"
+
+THEIRS_CORPUS = """
+import json, sys
+from crunch_convert.notebook import extract_from_cells
+from crunch_convert.notebook._notebook import BadCellHandling
+results = {}
+for name, (cells, comment) in json.load(sys.stdin).items():
+    try:
+        handling = BadCellHandling.COMMENT if comment else BadCellHandling.RAISE
+        flat = extract_from_cells(cells, print=None, bad_cell_handling=handling)
+        results[name] = flat.source_code
+    except Exception:
+        results[name] = None
+print(json.dumps(results))
+"""
+
+
+def compare_corpus(python: Path) -> None:
+    """Their script for each corpus case next to our expected.py."""
+    cases = {}
+    for case in sorted(path for path in CORPUS.iterdir() if path.is_dir()):
+        if (case / "notebook.ipynb").exists():
+            cells = json.loads((case / "notebook.ipynb").read_text())["cells"]
+        else:
+            cells = json.loads((case / "cells.json").read_text())
+        cells = [
+            {"cell_type": "code", "source": cell, "metadata": {}}
+            if isinstance(cell, str)
+            else {"metadata": {}, **cell}
+            for cell in cells
+        ]
+        options = (case / "options.json").read_text() if (case / "options.json").exists() else ""
+        cases[case.name] = (cells, '"comment"' in options)
+    theirs = json.loads(
+        subprocess.run(
+            [str(python), "-c", THEIRS_CORPUS],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    same, different, they_fail, we_refuse = [], [], [], []
+    for name, script in theirs.items():
+        expected = CORPUS / name / "expected.py"
+        if script is None:
+            they_fail.append(name)
+        elif not expected.exists():
+            we_refuse.append(name)
+        elif expected.read_text() == script:
+            same.append(name)
+        else:
+            different.append(name)
+    print(f"corpus: {len(theirs)} cases; same script {len(same)}")
+    print(f"  different script ({len(different)}): {', '.join(different)}")
+    print(f"  theirs raises ({len(they_fail)}): {', '.join(they_fail)}")
+    print(f"  theirs converts, ours refuses ({len(we_refuse)}): {', '.join(we_refuse)}")
+
+
 def install_theirs(folder: Path) -> Path | None:
     """The crunch-convert executable in a fresh venv, or None (and why) if pip fails."""
     environment = folder / "crunch-convert-venv"
@@ -196,6 +258,7 @@ def main() -> None:
             print(f"same script for the generated notebook: {'yes' if same else 'NO'}")
             if not same:
                 subprocess.run(["diff", "theirs.py", "ours.py"], cwd=folder, check=False)
+            compare_corpus(theirs_bin / "python")
 
 
 if __name__ == "__main__":
