@@ -47,10 +47,12 @@ class Binding:
 
 @dataclasses.dataclass
 class CodeCell:
+    """A converted code cell: `source` is what was parsed (magics already commented),
+    `lines` the cell as it goes into the script; requirements come with their line."""
+
     cell: Cell
     source: str
     lines: list[str]
-    tree: ast.Module
     kept: list[ast.stmt]
     requirements: list[tuple[Requirement, int]]
     bindings: list[Binding]
@@ -72,7 +74,7 @@ def convert_code_cell(cell: Cell, source: str, tree: ast.Module) -> CodeCell:
         _Statement(node, first_line(node), node.end_lineno or node.lineno) for node in tree.body
     ]
     _decide(statements, _markers(lines, statements))
-    result = CodeCell(cell, source, _render(lines, statements), tree, [], [], [], [])
+    result = CodeCell(cell, source, _render(lines, statements), [], [], [], [])
     for statement in statements:
         _collect(result, statement, lines)
     return result
@@ -130,7 +132,7 @@ def _render(lines: list[str], statements: list[_Statement]) -> list[str]:
     position = 0  # lines[:position] are done
     for group in _groups(statements):
         start, end = group[0].start, group[-1].end
-        if all(not s.kept for s in group) and len(group) == 1:
+        if len(group) == 1 and not group[0].kept:
             end = _footer_end(lines, group[0])
         output += lines[position : start - 1]
         block = lines[start - 1 : end]

@@ -4,6 +4,7 @@ notebook itself when a path is given (`crunch_cli.convert.files` writes the resu
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,12 +34,7 @@ def convert_notebook(notebook: NotebookInput, *, bad_cells: BadCells = "error") 
     cells, problems = load_notebook(notebook)
     conversion = _convert(cells, bad_cells)
     notes = [ConversionWarning("", -1, 0, problem) for problem in problems]
-    return Conversion(
-        conversion.script,
-        conversion.requirements,
-        conversion.embedded_files,
-        notes + conversion.warnings,
-    )
+    return dataclasses.replace(conversion, warnings=notes + conversion.warnings)
 
 
 def convert_cells(
@@ -58,7 +54,7 @@ def requirements_from_script(source: str, *, name: str = "main.py") -> list[Requ
     except (SyntaxError, ValueError) as error:
         raise ConversionError(
             f"cannot parse {name}: {_syntax_message(error)}",
-            hint="fix the syntax error; `python -m py_compile main.py` shows it too",
+            hint=f"fix the syntax error; `python -m py_compile {name}` shows it too",
         ) from None
     return _merge([convert_code_cell(cell, cell.source, tree)])
 
@@ -90,7 +86,7 @@ def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
     return Conversion(
         script,
         requirements,
-        {path: content for path, (_, _, content) in embedded.items()},
+        {path: content for _, path, content in embedded.values()},
         warnings,
     )
 
