@@ -10,9 +10,10 @@ raised, and each message says what to do next.
     │   └── WorkspaceExistsError  refusing to write over something the user made
     ├── HubError                  talking to the hub went wrong
     │   ├── HubUnreachableError   no answer at all (connection refused, DNS, timeout)
-    │   └── ApiError              the hub answered with an error body `{code, message}`
-    │       ├── InvalidTokenError     INVALID_PROJECT_TOKEN, UNAUTHORIZED
-    │       └── NotFoundError         a *_NOT_FOUND code
+    │   ├── ApiError              the hub answered with an error body `{code, message}`
+    │   │   ├── InvalidTokenError     INVALID_PROJECT_TOKEN, UNAUTHORIZED
+    │   │   └── NotFoundError         a *_NOT_FOUND code
+    │   └── WaitTimeoutError      a run did not end within --timeout (exit status 2)
     ├── DownloadError             a data file could not be fetched intact
     │   └── ChecksumMismatchError the bytes do not hash to the hub's sha256
     ├── ConversionError           a notebook could not be turned into a script
@@ -20,7 +21,8 @@ raised, and each message says what to do next.
     ├── RunnerError               the user's code could not be run to the end
     │   ├── UserCodeError         train()/infer() raised; the child printed their traceback
     │   ├── LimitExceededError    the child went past --timeout or --memory-limit
-    │   └── PredictionCheckError  the predictions failed a competition check
+    │   ├── PredictionCheckError  the predictions failed a competition check
+    │   └── RunFailedError        a run on the hub ended without success
     └── PushError                 a submission could not be built or sent
 """
 
@@ -106,6 +108,12 @@ class NotFoundError(ApiError):
     """Raised on any *_NOT_FOUND code."""
 
 
+class WaitTimeoutError(HubError):
+    """Raised when a run is still going when the caller's --timeout passes."""
+
+    exit_code = 2
+
+
 class DownloadError(CrunchError):
     """Raised when a data file cannot be fetched after every retry."""
 
@@ -140,3 +148,7 @@ class PredictionCheckError(RunnerError):
 
 class PushError(CrunchError):
     """Raised when a submission cannot be built or sent."""
+
+
+class RunFailedError(RunnerError):
+    """Raised when a run on the hub ended without success."""

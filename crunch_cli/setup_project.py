@@ -17,7 +17,14 @@ from typing import Any
 
 from crunch_cli.api import HubClient
 from crunch_cli.download import Outcome, Progress, download_data
-from crunch_cli.errors import CrunchError, InvalidTokenError, WorkspaceError, WorkspaceExistsError
+from crunch_cli.errors import (
+    CrunchError,
+    InvalidTokenError,
+    NotFoundError,
+    WorkspaceError,
+    WorkspaceExistsError,
+)
+from crunch_cli.submissions import CheckoutResult, checkout
 from crunch_cli.workspace import (
     DATA_DIRECTORY,
     DEFAULT_MODEL_DIRECTORY,
@@ -36,6 +43,7 @@ _TOKEN_HINT = (
 class SetupResult:
     workspace: Workspace
     downloads: dict[str, Outcome] | None = None
+    restored: CheckoutResult | None = None
     data_error: CrunchError | None = None
 
 
@@ -50,6 +58,7 @@ def setup_project(
     with_data: bool = True,
     model_directory: str = DEFAULT_MODEL_DIRECTORY,
     size_variant: str = "default",
+    include_model: bool = False,
     progress: Progress | None = None,
 ) -> SetupResult:
     target = (directory or Path(f"{competition}-{project}")).absolute()
@@ -77,6 +86,13 @@ def setup_project(
     )
     workspace = _assemble(target, config, project_token)
     result = SetupResult(workspace)
+    try:
+        result.restored = checkout(
+            client, workspace, include_model=include_model, keep_local=True, progress=progress
+        )
+    except NotFoundError as error:
+        if error.code != "NEVER_SUBMITTED":
+            raise
     if with_data:
         try:
             result.downloads = download_data(client, workspace, force=force, progress=progress)

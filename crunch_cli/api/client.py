@@ -34,6 +34,13 @@ _HINTS = {
     "PROJECT_NOT_FOUND": "check the project name, or run `crunch setup` again",
     "NEVER_SUBMITTED": "push a first submission with `crunch push`",
     "SUBMISSION_NOT_FOUND": "run `crunch submission list` to see your submissions",
+    "SUBMISSION_TOO_BIG": "add large files to .gitignore, or move them to the model directory",
+    "MODEL_TOO_BIG": "remove unused files from the model directory (or .gitignore them there)",
+    "DAILY_SUBMISSION_LIMIT_EXCEEDED": "try again tomorrow; `crunch push --dry` works offline",
+    "MISSING_MAIN_FILE": "pass --main-file, or add main.py (or main.ipynb) to the workspace",
+    "FORBIDDEN_LIBRARY": "remove it from requirements.txt; `crunch whitelist search NAME`",
+    "REQUIREMENT_PARSE": "fix that line of requirements.txt (pip's requirement syntax)",
+    "RUN_NOT_FOUND": "run `crunch run list` to see your runs",
 }
 
 
@@ -63,6 +70,10 @@ def make_session(*, retries: int = 3) -> requests.Session:
         f"crunch-cli-hub/{__version__} python/{platform.python_version()}"
     )
     return session
+
+
+def hint_for(code: str) -> str | None:
+    return _HINTS.get(code)
 
 
 def error_from_response(response: requests.Response) -> ApiError:
@@ -240,8 +251,8 @@ class HubClient:
     def complete_upload(self, upload_id: str) -> dict[str, Any]:
         return self.call("POST", f"/v1/uploads/{_segment(upload_id)}/complete", json={})
 
-    def abort_upload(self, upload_id: str) -> dict[str, Any]:
-        return self.call("POST", f"/v1/uploads/{_segment(upload_id)}/abort", json={})
+    def delete_upload(self, upload_id: str) -> None:
+        self.send("DELETE", f"/v1/uploads/{_segment(upload_id)}")
 
     # -- projects and submissions ------------------------------------------------------------
 
@@ -293,6 +304,38 @@ class HubClient:
     def submit_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project) + "/quota/submit"
         return self.call("GET", path)
+
+    # -- runs and leaderboard ------------------------------------------------------------------
+
+    def create_run(
+        self, competition: str, user_id: int, project: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project) + "/runs"
+        return self.call("POST", path, json=body)
+
+    def runs(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
+        path = self._project_path(3, competition, user_id, project) + "/runs"
+        return list(self.paginate(path))
+
+    def run(self, competition: str, user_id: int, project: str, run_id: int) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project)
+        return self.call("GET", f"{path}/runs/{run_id}")
+
+    def run_logs(
+        self, competition: str, user_id: int, project: str, run_id: int, after: int | None = None
+    ) -> list[dict[str, Any]]:
+        path = self._project_path(3, competition, user_id, project)
+        params = {"after": after} if after is not None else None
+        return self.call("GET", f"{path}/runs/{run_id}/logs", params=params)
+
+    def terminate_run(
+        self, competition: str, user_id: int, project: str, run_id: int
+    ) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project)
+        return self.call("DELETE", f"{path}/runs/{run_id}")
+
+    def leaderboard(self, competition: str) -> dict[str, Any]:
+        return self.call("GET", f"/v2/competitions/{_segment(competition)}/leaderboards/@default")
 
 
 def _segment(value: str | int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crunch_cli.cli import convert, demo, hub, hubinfo, setup, test
+from crunch_cli.cli import convert, demo, hub, hubinfo, push, run, setup, submission, test
 
 
 def register(app: typer.Typer) -> None:
@@ -15,5 +15,11 @@ def register(app: typer.Typer) -> None:
     app.command("list")(hubinfo.list_competitions)
     app.command("convert")(convert.convert)
     app.command("test")(test.test)
+    app.command("push")(push.push)
+    app.add_typer(submission.app)
+    app.add_typer(run.app)
+    app.command("leaderboard")(run.leaderboard)
+    app.command("status")(run.status)
+    app.add_typer(submission.whitelist_app)
     app.command("ping")(hubinfo.ping)
     app.add_typer(hub.app)

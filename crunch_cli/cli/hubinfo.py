@@ -7,24 +7,12 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.state import State
-from crunch_cli.errors import NotInWorkspaceError
-from crunch_cli.workspace import Workspace
-
-
-def _base_url(state: State) -> str:
-    try:
-        recorded = Workspace.find().config.api_base_url
-    except NotInWorkspaceError:
-        recorded = None
-    return state.base_url(recorded)
-
 
 def ping(ctx: typer.Context) -> None:
     """Check that the hub answers (exit 1 when it does not)."""
     from crunch_cli.api import HubClient
 
-    base_url = _base_url(ctx.obj)
+    base_url = ctx.obj.nearby_base_url()
     started = time.perf_counter()
     HubClient(base_url, timeout=5).competitions()
     typer.echo(f"{base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -37,7 +25,7 @@ def list_competitions(
     """List the hub's competitions."""
     from crunch_cli.api import HubClient
 
-    competitions = HubClient(_base_url(ctx.obj)).competitions()
+    competitions = HubClient(ctx.obj.nearby_base_url()).competitions()
     if as_json:
         import json
 

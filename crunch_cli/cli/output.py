@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from crunch_cli.download import Outcome, RemoteFile
+    from crunch_cli.push.upload import Blob
 
 
 def human_size(size: float) -> str:
@@ -89,3 +90,66 @@ class DownloadProgress:
             else:
                 size = f" ({human_size(file.size)})" if file.size >= 0 else ""
                 typer.echo(f"{file.name}{size}: {outcome.value}", err=True)
+
+
+class UploadProgress:
+    """One bar for the total bytes to send and one per file on a terminal; quiet otherwise."""
+
+    def __init__(self, *, interactive: bool | None = None) -> None:
+        self.interactive = sys.stderr.isatty() if interactive is None else interactive
+        self._lock = threading.Lock()
+        self._bar: RichProgress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._total: TaskID | None = None
+
+    def __enter__(self) -> UploadProgress:
+        if self.interactive:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=Console(stderr=True),
+            )
+            self._total = self._bar.add_task("total", total=0)
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def start(self, blob: Blob, already: int) -> None:
+        with self._lock:
+            if self._bar is not None and self._total is not None:
+                self._tasks[blob.sha256] = self._bar.add_task(
+                    blob.name, total=blob.size, completed=already
+                )
+                total = self._bar.tasks[self._total].total or 0
+                self._bar.update(self._total, total=total + blob.size - already)
+            elif already:
+                typer.echo(f"{blob.name}: resuming at {human_size(already)}", err=True)
+
+    def advance(self, blob: Blob, amount: int) -> None:
+        if self._bar is not None and self._total is not None:
+            self._bar.advance(self._tasks[blob.sha256], amount)
+            self._bar.advance(self._total, amount)
+
+    def finish(self, blob: Blob, sent: bool) -> None:
+        if self._bar is None:
+            state = "uploaded" if sent else "unchanged, not sent"
+            typer.echo(f"{blob.name} ({human_size(blob.size)}): {state}", err=True)

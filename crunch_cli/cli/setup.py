@@ -42,6 +42,10 @@ def setup(
     size: Annotated[
         str, typer.Option("--size", callback=_check_size, help="default, small or large.")
     ] = "default",
+    include_model: Annotated[
+        bool,
+        typer.Option("--include-model", help="Also restore the last submission's model files."),
+    ] = False,
 ) -> None:
     """Create a workspace from a one-time setup token and download the data."""
     from crunch_cli.setup_project import setup_project
@@ -58,6 +62,7 @@ def setup(
             with_data=not no_data,
             model_directory=model_directory,
             size_variant=size,
+            include_model=include_model,
             progress=progress,
         )
     where = _relative(result.workspace.root)
@@ -67,6 +72,12 @@ def setup(
             f"workspace ready in {where}, but the data download failed: {error.message}",
             hint=f"cd {where} && crunch download   (it resumes where it stopped)",
         )
+    restored = result.restored
+    if restored is not None:
+        count = len(restored.written) + len(restored.unchanged)
+        typer.echo(f"Restored {count} files of your last submission")
+        if restored.kept:
+            typer.echo("Kept your local version of: " + ", ".join(restored.kept))
     typer.echo(f"Workspace ready in {where}")
     typer.echo(f"Next: cd {where} && crunch test")
 

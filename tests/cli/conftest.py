@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -48,10 +49,19 @@ class DroppingProxy:
     It stands for a flaky network: the hub is real, only the wire between is broken.
     """
 
-    def __init__(self, upstream: tuple[str, int], drop_after: int, drops: int = 1) -> None:
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        drop_after: int,
+        drops: int = 1,
+        hold_puts_after: int | None = None,
+    ) -> None:
         self.upstream = upstream
         self.drop_after = drop_after
         self.drops_left = drops
+        # Upload chunks past this count are held forever: the push hangs mid-upload.
+        self.hold_puts_after = hold_puts_after
+        self.puts = 0
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -85,8 +95,16 @@ class DroppingProxy:
                 if head.startswith(("GET ", "PUT ", "POST ", "HEAD ")):
                     with self._lock:
                         self.requests.append(head.split("\r\n\r\n")[0])
+                        if head.startswith("PUT /blobs/"):
+                            self.puts += 1
+                            state["held"] = (
+                                self.hold_puts_after is not None
+                                and self.puts > self.hold_puts_after
+                            )
                     state["blob"] = head.startswith("GET /blobs/")
                     state["sent"] = 0
+                if state.get("held"):
+                    continue
                 sink.sendall(data)
         _close(source, sink)
 
@@ -121,12 +139,48 @@ def _close(*sockets: socket.socket) -> None:
 def dropping_proxy(hub) -> Iterator[callable]:
     proxies: list[DroppingProxy] = []
 
-    def make(drop_after: int, drops: int = 1) -> DroppingProxy:
+    def make(
+        drop_after: int = 10**12, drops: int = 1, hold_puts_after: int | None = None
+    ) -> DroppingProxy:
         parts = urlsplit(hub.url)
-        proxy = DroppingProxy((parts.hostname, parts.port), drop_after, drops)
+        proxy = DroppingProxy((parts.hostname, parts.port), drop_after, drops, hold_puts_after)
         proxies.append(proxy)
         return proxy
 
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+def received_bytes(hub) -> int:
+    """Every upload byte the hub has taken in, across all uploads."""
+    from sqlalchemy import func, select
+
+    from crunch_cli.hub.models import Upload
+    from crunch_cli.hub.store import HubStore
+
+    with HubStore(hub.settings) as store, store.session() as session:
+        return session.scalar(select(func.coalesce(func.sum(Upload.received_bytes), 0)))
+
+
+def upload_statuses(hub) -> list[str]:
+    from sqlalchemy import select
+
+    from crunch_cli.hub.models import Upload
+    from crunch_cli.hub.store import HubStore
+
+    with HubStore(hub.settings) as store, store.session() as session:
+        return sorted(session.scalars(select(Upload.status)))
+
+
+@pytest.fixture
+def workspace(hub, crunch, tmp_path: Path) -> Path:
+    """A set-up timeseries workspace with its data; the current folder is its root."""
+    token = hub.mint_token("demo-timeseries", "alice", "alpha")
+    result = crunch(
+        "--api-base-url", hub.url, "setup", "demo-timeseries", "alpha", "--token", token
+    )
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "demo-timeseries-alpha"
+    os.chdir(root)
+    return root

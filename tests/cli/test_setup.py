@@ -8,8 +8,6 @@ import stat
 import sys
 from pathlib import Path
 
-import pytest
-
 COMPETITION = "demo-timeseries"
 
 
@@ -20,14 +18,6 @@ def sha256(path: Path) -> str:
 def release_files(workspace: Path) -> dict[str, dict]:
     cache = json.loads((workspace / ".crunchdao" / "competition.json").read_text())
     return cache["dataRelease"]["dataFiles"]
-
-
-@pytest.fixture
-def workspace(hub, crunch, tmp_path: Path) -> Path:
-    token = hub.mint_token(COMPETITION, "alice", "alpha")
-    result = crunch("--api-base-url", hub.url, "setup", COMPETITION, "alpha", "--token", token)
-    assert result.exit_code == 0, result.output
-    return tmp_path / f"{COMPETITION}-alpha"
 
 
 def test_setup_creates_a_workspace_with_verified_data(hub, crunch, tmp_path):

@@ -1,0 +1,133 @@
+"""`crunch push`: build the bundle, then show it (--dry), zip it (--export) or send it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from crunch_cli.cli.output import human_size
+from crunch_cli.cli.state import State
+from crunch_cli.push.upload import CHUNK_SIZE
+from crunch_cli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from crunch_cli.push.bundle import Bundle
+    from crunch_cli.push.upload import UploadCache
+
+
+def push(
+    ctx: typer.Context,
+    message: Annotated[
+        str | None,
+        typer.Option("-m", "--message", help="What changed (asked for on a terminal)."),
+    ] = None,
+    main_file: Annotated[
+        str, typer.Option("--main-file", help="The file that defines train() and infer().")
+    ] = "main.py",
+    no_pip_freeze: Annotated[
+        bool,
+        typer.Option("--no-pip-freeze", help="Send requirements.txt without pinning versions."),
+    ] = False,
+    dry: Annotated[
+        bool, typer.Option("--dry", help="Print what would be sent; no network call.")
+    ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write the bundle as a reproducible zip; no network call."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --export file.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Then run it on the hub, follow the logs, print the score."),
+    ] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", hidden=True, min=1)] = CHUNK_SIZE,
+) -> None:
+    """Send your code and model files as a new submission."""
+    from crunch_cli.push.bundle import build_bundle
+    from crunch_cli.push.submit import check_message
+    from crunch_cli.push.upload import CACHE_FILE, UploadCache
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    base_url = state.base_url(workspace.config.api_base_url)
+    cache = UploadCache(workspace.metadata_dir / CACHE_FILE, base_url)
+    bundle = build_bundle(workspace, main_file=main_file, freeze=not no_pip_freeze, cache=cache)
+    for note in bundle.notes:
+        typer.echo(f"note: {note}", err=True)
+
+    if dry or export:
+        if dry:
+            _print_manifest(bundle, cache)
+        if export:
+            from crunch_cli.push.export import export_zip
+
+            export_zip(bundle, export, force=force)
+            typer.echo(f"Wrote {export} ({len(bundle.files)} files and manifest.json)")
+        return
+
+    if message is None:
+        message = typer.prompt("Message", default="", show_default=False) if _interactive() else ""
+    check_message(message)
+    from crunch_cli.api import HubClient
+    from crunch_cli.cli.output import UploadProgress
+    from crunch_cli.push.submit import submit
+
+    client = HubClient(base_url, workspace.read_token())
+    with UploadProgress() as progress:
+        submission, sent = submit(
+            client,
+            workspace,
+            bundle,
+            cache,
+            message=message,
+            progress=progress,
+            chunk_size=chunk_size,
+        )
+    typer.echo(
+        f"Submission #{submission['number']} created: {len(bundle.files)} files, "
+        f"{human_size(sent)} sent"
+    )
+    if wait:
+        from crunch_cli.cli.run import report_score, watch
+        from crunch_cli.runs import create_run, raise_if_failed
+
+        config = workspace.config
+        run = create_run(client, config, submission=submission["number"])
+        typer.echo(f"Run {run['id']} created; following its logs")
+        finished = watch(client, config, run["id"], timeout=None)
+        report_score(client, config, finished)
+        raise_if_failed(finished)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _print_manifest(bundle: Bundle, cache: UploadCache) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crunch_cli.push.export import archive_path
+
+    table = Table("path", "kind", "size", "sha256", "", box=None)
+    cached = 0
+    for file in bundle.files:
+        known = cache.upload_id(file.blob.sha256) is not None
+        cached += file.blob.size if known else 0
+        table.add_row(
+            archive_path(bundle, file),
+            file.kind,
+            human_size(file.blob.size),
+            file.blob.sha256[:12],
+            "cached" if known else file.origin,
+        )
+    Console().print(table)
+    total = bundle.size("code") + bundle.size("model")
+    typer.echo(
+        f"{len(bundle.files)} files: code {human_size(bundle.size('code'))}, "
+        f"model {human_size(bundle.size('model'))}, total {human_size(total)}; "
+        f"{human_size(cached)} already uploaded (cached)"
+    )

@@ -1,0 +1,263 @@
+"""`crunch run ...`, `crunch leaderboard`, `crunch status`: what the hub did with your code."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from crunch_cli.cli.output import human_size
+from crunch_cli.cli.state import State
+from crunch_cli.workspace import ProjectConfig, Workspace
+
+app = typer.Typer(name="run", help="Runs of your submissions on the hub.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RunId = Annotated[int, typer.Argument(help="Run id (see `crunch run list`).")]
+
+
+def _project(ctx: typer.Context) -> tuple[ProjectConfig, Any]:
+    from crunch_cli.api import HubClient
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    return workspace.config, HubClient.for_workspace(workspace, state.api_base_url)
+
+
+def _key(config: ProjectConfig) -> tuple[str, int, str]:
+    return config.competition_name, config.user_id, config.project_name
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2))
+
+
+def _submission(value: str) -> int | str:
+    if value == "@last":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter("a submission number, or @last") from None
+
+
+def watch(client: Any, config: ProjectConfig, run_id: int, *, timeout: float | None) -> dict:
+    """Print the run's log lines as they come; return the finished run."""
+    from crunch_cli.runs import follow
+
+    for item in follow(client, config, run_id, timeout=timeout):
+        if "content" in item:
+            typer.echo(item["content"], err=bool(item.get("error")))
+        else:
+            return item
+    raise AssertionError("follow() ends with the run")
+
+
+def report_score(client: Any, config: ProjectConfig, run: dict) -> None:
+    """The score and, when the run made it there, the leaderboard rank."""
+    from crunch_cli.runs import outcome
+
+    typer.echo(outcome(run))
+    if not run.get("success"):
+        return
+    board = client.leaderboard(config.competition_name)
+    for entry in board.get("entries", []):
+        if entry.get("runId") == run["id"]:
+            typer.echo(f"rank {entry['rank']} of {len(board['entries'])} on the leaderboard")
+            return
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    submission: Annotated[
+        str, typer.Option("--submission", help="Submission number, or @last.")
+    ] = "@last",
+    train_frequency: Annotated[
+        int | None, typer.Option("--train-frequency", min=0, help="Timeseries: train every N.")
+    ] = None,
+    force_first_train: Annotated[
+        bool | None,
+        typer.Option("--force-first-train/--no-force-first-train", help="Timeseries."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the logs until it ends.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a submission on the hub's hidden test data."""
+    from crunch_cli.runs import create_run, raise_if_failed
+
+    config, client = _project(ctx)
+    run = create_run(
+        client,
+        config,
+        submission=_submission(submission),
+        train_frequency=train_frequency,
+        force_first_train=force_first_train,
+    )
+    if as_json and not wait:
+        _print_json(run)
+        return
+    typer.echo(f"Run {run['id']} created for submission #{run['submission']['number']}")
+    if wait:
+        finished = watch(client, config, run["id"], timeout=None)
+        report_score(client, config, finished)
+        raise_if_failed(finished)
+
+
+@app.command("list")
+def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List your runs, newest first."""
+    config, client = _project(ctx)
+    runs = client.runs(*_key(config))
+    if as_json:
+        _print_json(runs)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "submission", "status", "result", "score", "duration", box=None)
+    for run in runs:
+        table.add_row(
+            str(run["id"]),
+            f"#{run['submission']['number']}",
+            run["status"],
+            _result(run),
+            "" if run.get("score") is None else f"{run['score']:.4f}",
+            "" if run.get("duration") is None else f"{run['duration']:.1f} s",
+        )
+    Console().print(table)
+
+
+def _result(run: dict) -> str:
+    if run.get("success") is None:
+        return ""
+    return "success" if run["success"] else (run.get("exitReason") or "failed")
+
+
+@app.command("show")
+def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None:
+    """Show one run."""
+    config, client = _project(ctx)
+    run = client.run(*_key(config), run_id)
+    if as_json:
+        _print_json(run)
+        return
+    typer.echo(f"Run {run['id']} of submission #{run['submission']['number']}: {run['status']}")
+    for label, field in (
+        ("result", None),
+        ("score", "score"),
+        ("exit reason", "exitReason"),
+        ("error", "errorMessage"),
+        ("started", "startedAt"),
+        ("ended", "endedAt"),
+        ("duration", "duration"),
+    ):
+        value = _result(run) if field is None else run.get(field)
+        if value not in (None, ""):
+            typer.echo(f"  {label:<12}{value}")
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    run_id: RunId,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Wait for new lines.")] = False,
+) -> None:
+    """Print a run's logs."""
+    config, client = _project(ctx)
+    if follow:
+        from crunch_cli.runs import outcome
+
+        typer.echo(outcome(watch(client, config, run_id, timeout=None)))
+        return
+    for line in client.run_logs(*_key(config), run_id):
+        typer.echo(line["content"], err=bool(line.get("error")))
+
+
+@app.command("wait")
+def wait(
+    ctx: typer.Context,
+    run_id: RunId,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0, help="Seconds; exit 2 when it passes.")
+    ] = None,
+) -> None:
+    """Wait for a run to end: exit 0 on success, 1 on failure, 2 on --timeout."""
+    from crunch_cli.runs import follow, outcome, raise_if_failed
+
+    config, client = _project(ctx)
+    finished = None
+    for item in follow(client, config, run_id, timeout=timeout):
+        if "content" not in item:
+            finished = item
+    assert finished is not None
+    typer.echo(outcome(finished))
+    raise_if_failed(finished)
+
+
+@app.command("terminate")
+def terminate(ctx: typer.Context, run_id: RunId) -> None:
+    """Stop a queued or running run."""
+    config, client = _project(ctx)
+    run = client.terminate_run(*_key(config), run_id)
+    typer.echo(f"Run {run['id']}: {run['status'].lower()}")
+
+
+def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the competition's leaderboard (best score per project)."""
+    from crunch_cli.api import HubClient
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    client = HubClient.for_workspace(workspace, state.api_base_url)
+    board = client.leaderboard(workspace.config.competition_name)
+    if as_json:
+        _print_json(board)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("rank", "user", "project", board.get("metric", "score"), "submission", box=None)
+    for entry in board.get("entries", []):
+        mine = entry.get("projectName") == workspace.config.project_name and (
+            entry.get("userId") == workspace.config.user_id
+        )
+        table.add_row(
+            str(entry["rank"]),
+            str(entry.get("userLogin", "")),
+            str(entry.get("projectName", "")) + (" ←" if mine else ""),
+            f"{entry['score']:.4f}",
+            f"#{entry.get('submissionNumber', '')}",
+        )
+    Console().print(table)
+
+
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show this workspace's competition, project, limits and today's quota."""
+    config, client = _project(ctx)
+    competition = client.competition(config.competition_name)
+    quota = client.submit_quota(*_key(config))
+    if as_json:
+        _print_json({"competition": competition, "project": config.to_json(), "quota": quota})
+        return
+    daily = quota.get("submissionsPerDay") or {}
+    left = max(0, (daily.get("maximum") or 0) - (daily.get("current") or 0))
+    lines = [
+        ("competition", f"{competition['name']} ({competition.get('format', '')})"),
+        ("project", f"{config.project_name} (user {config.user_id})"),
+        ("hub", config.api_base_url),
+        ("code limit", human_size((quota.get("codeFiles") or {}).get("totalSize") or 0)),
+        ("model limit", human_size((quota.get("modelFiles") or {}).get("totalSize") or 0)),
+        ("submissions", f"{daily.get('current', 0)} today, {left} left"),
+    ]
+    if competition.get("runTimeLimitSeconds"):
+        lines.append(("run limits", _run_limits(competition)))
+    for label, value in lines:
+        typer.echo(f"{label:<13}{value}")
+
+
+def _run_limits(competition: dict) -> str:
+    memory = competition.get("runMemoryLimitMb")
+    seconds = competition["runTimeLimitSeconds"]
+    return f"{seconds} s" + (f", {memory} MiB of memory" if memory else "")

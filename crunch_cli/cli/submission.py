@@ -1,0 +1,176 @@
+"""`crunch submission list|show|checkout` and `crunch whitelist search|validate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crunch_cli.cli.output import DownloadProgress, human_size
+from crunch_cli.cli.state import State
+from crunch_cli.workspace import Workspace
+
+app = typer.Typer(name="submission", help="Your pushed submissions.", no_args_is_help=True)
+whitelist_app = typer.Typer(
+    name="whitelist", help="The libraries a submission may use.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _client(ctx: typer.Context) -> tuple[Workspace, Any]:
+    from crunch_cli.api import HubClient
+
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    return workspace, HubClient.for_workspace(workspace, state.api_base_url)
+
+
+def _number(value: str) -> int | str:
+    if value == "@last":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter("a submission number, or @last") from None
+
+
+@app.command("list")
+def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List your submissions, newest first."""
+    workspace, client = _client(ctx)
+    config = workspace.config
+    submissions = client.submissions(config.competition_name, config.user_id, config.project_name)
+    submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
+    if as_json:
+        typer.echo(json.dumps(submissions, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("#", "created", "type", "size", "message", box=None)
+    for submission in submissions:
+        table.add_row(
+            str(submission["number"]),
+            str(submission.get("createdAt", ""))[:19].replace("T", " "),
+            str(submission.get("type", "")),
+            human_size(submission.get("totalSize") or 0),
+            submission.get("message") or "",
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Submission number, or @last.")] = "@last",
+    as_json: JsonOption = False,
+) -> None:
+    """Show one submission and its files."""
+    workspace, client = _client(ctx)
+    config = workspace.config
+    key = (config.competition_name, config.user_id, config.project_name)
+    submission = client.submission(*key, _number(number))
+    files = client.submission_files(*key, submission["number"])
+    if as_json:
+        typer.echo(json.dumps({**submission, "files": files}, indent=2))
+        return
+    typer.echo(f"Submission #{submission['number']} ({submission.get('type', '')})")
+    typer.echo(f"  created   {submission.get('createdAt', '')}")
+    typer.echo(f"  message   {submission.get('message') or ''}")
+    typer.echo(f"  main file {submission.get('mainFilePath', '')}")
+    for file in files:
+        typer.echo(f"  {human_size(file.get('size') or 0):>9}  {file['name']}")
+
+
+@app.command("checkout")
+def checkout(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Submission number, or @last.")],
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Only these files (paths as pushed).")
+    ] = None,
+    include_model: Annotated[
+        bool, typer.Option("--include-model", help="Also restore the model files.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace local files that differ.")
+    ] = False,
+) -> None:
+    """Restore a submission's files into this workspace (never touches data/ or .crunchdao/)."""
+    from crunch_cli.submissions import checkout as checkout_files
+
+    workspace, client = _client(ctx)
+    resolved = _number(number)
+    if resolved == "@last":
+        config = workspace.config
+        resolved = client.submission(
+            config.competition_name, config.user_id, config.project_name, "@last"
+        )["number"]
+    with DownloadProgress() as progress:
+        result = checkout_files(
+            client,
+            workspace,
+            number=int(resolved),
+            paths=files or None,
+            include_model=include_model,
+            force=force,
+            progress=progress,
+        )
+    typer.echo(
+        f"Submission #{resolved}: {len(result.written)} files written, "
+        f"{len(result.unchanged)} already identical"
+    )
+
+
+@whitelist_app.command("search")
+def search(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name or alias; % is a wildcard.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Search the hub's library whitelist."""
+    from crunch_cli.api import HubClient
+
+    state: State = ctx.obj
+    libraries = HubClient(state.nearby_base_url()).libraries(name)
+    if as_json:
+        typer.echo(json.dumps(libraries, indent=2))
+        return
+    if not libraries:
+        typer.echo(f"no whitelisted library matches {name!r}")
+        raise typer.Exit(1)
+    for library in libraries:
+        aliases = ", ".join(library.get("aliases") or [])
+        standard = " (standard library)" if library.get("standard") else ""
+        typer.echo(f"{library['name']}{standard}" + (f"  aliases: {aliases}" if aliases else ""))
+
+
+@whitelist_app.command("validate")
+def validate(
+    ctx: typer.Context,
+    requirements: Annotated[Path, typer.Argument(help="A requirements.txt to check.")] = Path(
+        "requirements.txt"
+    ),
+) -> None:
+    """Check a requirements.txt against the whitelist (exit 1 if anything is not allowed)."""
+    from crunch_cli.api import HubClient
+    from crunch_cli.push.submit import forbidden_libraries
+    from crunch_cli.requirements import parse_requirements_file
+
+    state: State = ctx.obj
+    client = HubClient(state.nearby_base_url())
+    path = requirements if requirements.is_absolute() else Path.cwd() / requirements
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {requirements}: {error.strerror}") from None
+    parsed = parse_requirements_file(text)
+    forbidden = forbidden_libraries(client, parsed)
+    if forbidden:
+        for name in forbidden:
+            typer.echo(f"not allowed: {name}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"all {len(parsed)} requirements are allowed")

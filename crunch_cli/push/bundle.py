@@ -1,0 +1,199 @@
+"""What a push sends: the code and model files, the main script, frozen requirements.
+
+Building a bundle is offline and leaves the workspace untouched: a notebook is converted
+in memory, requirements are generated or frozen in memory, and only the user's own files
+are read from disk. `--dry`, `--export` and the real push all start from the same bundle.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from crunch_cli.errors import PushError
+from crunch_cli.push.files import code_files, model_files
+from crunch_cli.push.upload import Blob, UploadCache, blob_from_bytes, blob_from_file
+from crunch_cli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from crunch_cli.convert.model import Conversion
+    from crunch_cli.requirements import Requirement
+
+NOTEBOOK = "main.ipynb"
+DEFAULT_MAIN_FILE = "main.py"
+REQUIREMENTS = "requirements.txt"
+ORIGINAL_REQUIREMENTS = "requirements.original.txt"
+REQUIRED_FUNCTIONS = ("train", "infer")
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleFile:
+    """`path` is relative to the workspace (code) or to the model directory (model)."""
+
+    path: str
+    kind: Literal["code", "model"]
+    blob: Blob
+    origin: str = ""  # why push made this file rather than reading it, for the manifest
+
+
+@dataclasses.dataclass
+class Bundle:
+    files: list[BundleFile]
+    main_file_path: str
+    model_directory: str
+    type: Literal["CODE", "NOTEBOOK"]
+    requirements: list[Requirement]
+    notes: list[str]
+
+    def size(self, kind: str) -> int:
+        return sum(file.blob.size for file in self.files if file.kind == kind)
+
+
+def build_bundle(
+    workspace: Workspace,
+    *,
+    main_file: str = DEFAULT_MAIN_FILE,
+    freeze: bool = True,
+    cache: UploadCache,
+) -> Bundle:
+    root = workspace.root
+    model_directory = workspace.config.model_directory
+    notes: list[str] = []
+    files = {
+        file.path: BundleFile(file.path, "code", blob_from_file(file.path, file.source, cache))
+        for file in code_files(root, model_directory)
+    }
+    made: dict[str, tuple[bytes, str]] = {}
+
+    main_path = root / main_file
+    if main_path.is_file():
+        source = main_path.read_text()
+        submission_type: Literal["CODE", "NOTEBOOK"] = "CODE"
+
+        def imported() -> list[Requirement]:
+            from crunch_cli.convert import requirements_from_script
+
+            return requirements_from_script(source)
+
+    elif main_file == DEFAULT_MAIN_FILE and (root / NOTEBOOK).is_file():
+        conversion = _convert_notebook(root / NOTEBOOK, made)
+        source = conversion.script
+        files.pop(NOTEBOOK, None)
+
+        def imported() -> list[Requirement]:
+            return conversion.requirements
+
+        submission_type = "NOTEBOOK"
+        notes.append(f"{NOTEBOOK} converted to {main_file} (your workspace is unchanged)")
+    else:
+        raise PushError(
+            f"there is no {main_file} in {root}",
+            hint="write your train() and infer() in main.py (or main.ipynb), or pass --main-file",
+        )
+    check_entry_points(source, main_file)
+
+    requirements = _requirements(root, files, imported, freeze=freeze, made=made, notes=notes)
+    for path, (content, origin) in made.items():
+        files[path] = BundleFile(path, "code", blob_from_bytes(path, content), origin)
+
+    models = [
+        BundleFile(file.path, "model", blob_from_file(file.path, file.source, cache))
+        for file in model_files(root, model_directory)
+    ]
+    cache.save()
+    return Bundle(
+        files=sorted(files.values(), key=lambda file: file.path) + models,
+        main_file_path=main_file,
+        model_directory=model_directory,
+        type=submission_type,
+        requirements=requirements,
+        notes=notes,
+    )
+
+
+def check_entry_points(source: str, main_file: str) -> None:
+    """The platform calls train() and infer(): say which is missing, and where, before sending."""
+    try:
+        tree = ast.parse(source, filename=main_file)
+    except SyntaxError as error:
+        raise PushError(
+            f"{main_file} line {error.lineno}: {error.msg}",
+            hint="fix the syntax error; `crunch test` runs your code locally first",
+        ) from error
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            top_level.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            top_level.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            top_level.update(target.id for target in targets if isinstance(target, ast.Name))
+    for name in REQUIRED_FUNCTIONS:
+        if name in top_level:
+            continue
+        nested = next(
+            (
+                node
+                for node in ast.walk(tree)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+            ),
+            None,
+        )
+        where = f" (line {nested.lineno} defines it, but not at the top level)" if nested else ""
+        raise PushError(
+            f"{main_file} does not define {name}(){where}",
+            hint=f"define `def {name}(...)` at the top level of {main_file}",
+        )
+
+
+def _convert_notebook(path: Path, made: dict[str, tuple[bytes, str]]) -> Conversion:
+    from crunch_cli.convert import convert_notebook
+
+    conversion = convert_notebook(path)
+    made[DEFAULT_MAIN_FILE] = (conversion.script.encode(), f"converted from {NOTEBOOK}")
+    for name, content in conversion.embedded_files.items():
+        made[name] = (content.encode(), f"embedded in {NOTEBOOK}")
+    return conversion
+
+
+def _requirements(
+    root: Path,
+    files: dict[str, BundleFile],
+    imported: Callable[[], list[Requirement]],
+    *,
+    freeze: bool,
+    made: dict[str, tuple[bytes, str]],
+    notes: list[str],
+) -> list[Requirement]:
+    """Parse or generate requirements.txt; when freezing, keep the original beside it.
+
+    `imported` is only called when there is no requirements.txt to read.
+    """
+    from crunch_cli.requirements import build_requirements, parse_requirements_file
+
+    if REQUIREMENTS in made:  # embedded in the notebook
+        original: str | None = made[REQUIREMENTS][0].decode()
+    elif REQUIREMENTS in files:
+        original = (root / REQUIREMENTS).read_text()
+    else:
+        original = None
+    if original is not None:
+        requirements = parse_requirements_file(original)
+        header = f"your {REQUIREMENTS}"
+    else:
+        requirements = imported()
+        header = "generated from the imports of your code"
+        notes.append(f"no {REQUIREMENTS}: generated one from the imports of your code")
+    built = build_requirements(requirements, header=header, freeze_versions=freeze)
+    if original is None or built.original is not None:
+        made[REQUIREMENTS] = (
+            built.text.encode(),
+            "pinned to installed versions" if freeze else header,
+        )
+    if built.original is not None:
+        made[ORIGINAL_REQUIREMENTS] = ((original or built.original).encode(), "before pinning")
+    return built.requirements

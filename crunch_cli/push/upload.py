@@ -1,0 +1,268 @@
+"""Send files through the hub's chunked upload API, resumably and only once.
+
+`.crunchdao/upload-cache.json` maps file contents (sha256) to the hub upload that holds
+them. A file whose upload is still valid on the hub is not sent again; an upload that was
+cut short (a killed push) resumes from the chunks the hub has confirmed. Hashing a large
+model is itself costly, so the cache also remembers each path's size and mtime: an
+untouched file is not even re-read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from crunch_cli.api import HubClient
+from crunch_cli.errors import ApiError, HubError, HubUnreachableError, NotFoundError, PushError
+from crunch_cli.workspace import atomic_write_json
+
+CACHE_FILE = "upload-cache.json"
+CHUNK_SIZE = 50_000_000
+ATTEMPTS = 5
+BACKOFF_SECONDS = 0.5
+WORKERS = 4
+HASH_BLOCK = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Blob:
+    """Bytes to upload: a file on disk, or content made by push (converted script, freeze)."""
+
+    name: str
+    size: int
+    sha256: str
+    source: Path | None = None
+    content: bytes | None = None
+
+    def read(self, offset: int, size: int) -> bytes:
+        if self.content is not None:
+            return self.content[offset : offset + size]
+        assert self.source is not None
+        with open(self.source, "rb") as file:
+            file.seek(offset)
+            return file.read(size)
+
+
+class UploadProgress(Protocol):
+    def start(self, blob: Blob, already: int) -> None: ...
+
+    def advance(self, blob: Blob, amount: int) -> None: ...
+
+    def finish(self, blob: Blob, sent: bool) -> None: ...
+
+
+class UploadCache:
+    """The JSON cache; thread-safe, saved atomically after each change of an upload."""
+
+    def __init__(self, path: Path, base_url: str) -> None:
+        self.path = path
+        self.base_url = base_url
+        self._lock = threading.Lock()
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        self.hashes: dict[str, dict[str, Any]] = data.get("hashes", {})
+        self.uploads: dict[str, dict[str, Any]] = data.get("uploads", {})
+
+    def sha256(self, path: Path) -> str:
+        """The file's sha256, trusting the cache while size and mtime are unchanged."""
+        stat = path.stat()
+        key = str(path.resolve())
+        known = self.hashes.get(key)
+        if known and known["size"] == stat.st_size and known["mtimeNs"] == stat.st_mtime_ns:
+            return known["sha256"]
+        digest = hashlib.sha256()
+        with open(path, "rb") as file:
+            while block := file.read(HASH_BLOCK):
+                digest.update(block)
+        with self._lock:
+            self.hashes[key] = {
+                "size": stat.st_size,
+                "mtimeNs": stat.st_mtime_ns,
+                "sha256": digest.hexdigest(),
+            }
+        return digest.hexdigest()
+
+    def upload_id(self, sha256: str) -> str | None:
+        entry = self.uploads.get(sha256)
+        if entry and entry.get("hub") == self.base_url:
+            return entry["uploadId"]
+        return None
+
+    def remember(self, sha256: str, upload_id: str) -> None:
+        with self._lock:
+            self.uploads[sha256] = {"uploadId": upload_id, "hub": self.base_url}
+            self._save()
+
+    def forget(self, sha256: str) -> None:
+        with self._lock:
+            self.uploads.pop(sha256, None)
+            self._save()
+
+    def save(self) -> None:
+        with self._lock:
+            self._save()
+
+    def _save(self) -> None:
+        atomic_write_json(self.path, {"hashes": self.hashes, "uploads": self.uploads})
+
+
+@dataclasses.dataclass
+class UploadReport:
+    upload_ids: dict[str, str]  # sha256 -> upload id
+    started: dict[str, str]  # the uploads this push created or resumed, sha256 -> id
+    sent_bytes: int
+    reused: int
+
+
+def blob_from_file(name: str, path: Path, cache: UploadCache) -> Blob:
+    return Blob(name=name, size=path.stat().st_size, sha256=cache.sha256(path), source=path)
+
+
+def blob_from_bytes(name: str, content: bytes) -> Blob:
+    return Blob(
+        name=name, size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content
+    )
+
+
+def upload_blobs(
+    client: HubClient,
+    blobs: Iterable[Blob],
+    cache: UploadCache,
+    *,
+    progress: UploadProgress | None = None,
+    workers: int = WORKERS,
+    chunk_size: int = CHUNK_SIZE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> UploadReport:
+    """Make sure every distinct content is held by a SUCCEEDED upload on the hub.
+
+    On failure, uploads started by this call and left incomplete are aborted on the hub
+    (best effort) and the error is raised; completed uploads stay cached for the next push.
+    """
+    unique = {blob.sha256: blob for blob in blobs}
+    uploader = _Uploader(client, cache, progress, sleep, chunk_size)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique) or 1))) as pool:
+            results = list(pool.map(uploader.ensure, unique.values()))
+    except Exception:
+        discard_uploads(client, cache, uploader.started)
+        raise
+    finally:
+        cache.save()
+    return UploadReport(
+        upload_ids=dict(zip(unique, results, strict=True)),
+        started=dict(uploader.started),
+        sent_bytes=uploader.sent_bytes,
+        reused=uploader.reused,
+    )
+
+
+def discard_uploads(client: HubClient, cache: UploadCache, uploads: dict[str, str]) -> None:
+    """Delete uploads that no submission will use (best effort).
+
+    An unreachable hub keeps its cache entry, so that the next push resumes that upload
+    instead of sending it again; a Ctrl-C (not an Exception) discards nothing, for the same
+    reason.
+    """
+    for sha256, upload_id in uploads.items():
+        try:
+            client.delete_upload(upload_id)
+        except HubError:
+            continue
+        cache.forget(sha256)
+
+
+class _Uploader:
+    def __init__(
+        self,
+        client: HubClient,
+        cache: UploadCache,
+        progress: UploadProgress | None,
+        sleep: Callable[[float], None],
+        chunk_size: int,
+    ) -> None:
+        self.client = client
+        self.chunk_size = chunk_size
+        self.cache = cache
+        self.progress = progress
+        self.sleep = sleep
+        self.sent_bytes = 0
+        self.reused = 0
+        self.started: dict[str, str] = {}  # sha256 -> upload id, created or resumed here
+        self._lock = threading.Lock()
+
+    def ensure(self, blob: Blob) -> str:
+        upload = self._existing(blob)
+        if upload is not None and upload["status"] == "SUCCEEDED":
+            with self._lock:
+                self.reused += 1
+            if self.progress:
+                self.progress.finish(blob, sent=False)
+            return upload["id"]
+        if upload is None:
+            upload = self.client.create_upload(blob.name, blob.size, self.chunk_size)
+            self.cache.remember(blob.sha256, upload["id"])
+        with self._lock:
+            self.started[blob.sha256] = upload["id"]
+        chunks = upload.get("chunks") or []
+        already = sum(chunk["size"] for chunk in chunks if chunk.get("completed"))
+        if self.progress:
+            self.progress.start(blob, already)
+        for chunk in chunks:
+            if not chunk.get("completed"):
+                self._send_chunk(upload["id"], blob, chunk)
+        completed = self.client.complete_upload(upload["id"])
+        if completed.get("status") != "SUCCEEDED":
+            raise PushError(
+                f"the hub did not accept the upload of {blob.name} ({completed.get('status')})",
+                hint="run `crunch push` again",
+            )
+        if self.progress:
+            self.progress.finish(blob, sent=True)
+        return upload["id"]
+
+    def _existing(self, blob: Blob) -> dict[str, Any] | None:
+        """The cached upload for this content, if the hub still has it in a usable state."""
+        upload_id = self.cache.upload_id(blob.sha256)
+        if upload_id is None:
+            return None
+        try:
+            upload = self.client.upload(upload_id)
+        except NotFoundError:
+            upload = None
+        except ApiError as error:
+            if error.status not in (403, 404, 410):
+                raise
+            upload = None
+        if upload is None or upload.get("status") not in ("PENDING", "IN_PROGRESS", "SUCCEEDED"):
+            self.cache.forget(blob.sha256)
+            return None
+        return upload
+
+    def _send_chunk(self, upload_id: str, blob: Blob, chunk: dict[str, Any]) -> None:
+        data = blob.read(chunk["offset"], chunk["size"])
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            try:
+                self.client.upload_chunk(upload_id, chunk, data)
+                break
+            except HubUnreachableError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+            except ApiError as error:
+                if error.status < 500 or attempt == ATTEMPTS - 1:
+                    raise
+        with self._lock:
+            self.sent_bytes += len(data)
+        if self.progress:
+            self.progress.advance(blob, len(data))

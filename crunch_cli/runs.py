@@ -1,0 +1,81 @@
+"""Follow the hub's runs of your submissions: create, watch the logs, wait for the score.
+
+The hub's API is poll-only, so following a run is a loop of `logs?after=<last id>` and
+`run` calls; `wait` and `follow` share it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from crunch_cli.api import HubClient
+from crunch_cli.errors import RunFailedError, WaitTimeoutError
+from crunch_cli.workspace import ProjectConfig
+
+POLL_SECONDS = 0.5
+FINISHED = "COMPLETED"
+
+
+def create_run(
+    client: HubClient,
+    config: ProjectConfig,
+    *,
+    submission: int | str = "@last",
+    train_frequency: int | None = None,
+    force_first_train: bool | None = None,
+) -> dict[str, Any]:
+    key = (config.competition_name, config.user_id, config.project_name)
+    found = client.submission(*key, submission)
+    body: dict[str, Any] = {"submissionId": found["id"]}
+    if train_frequency is not None:
+        body["trainFrequency"] = train_frequency
+    if force_first_train is not None:
+        body["forceFirstTrain"] = force_first_train
+    return client.create_run(*key, body)
+
+
+def follow(
+    client: HubClient,
+    config: ProjectConfig,
+    run_id: int,
+    *,
+    timeout: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[dict[str, Any]]:
+    """Yield log lines as they arrive, then the finished run (the last item, a Run dict)."""
+    key = (config.competition_name, config.user_id, config.project_name)
+    deadline = None if timeout is None else clock() + timeout
+    after = None
+    while True:
+        run = client.run(*key, run_id)  # read before the logs: none can be missed after it ends
+        for line in client.run_logs(*key, run_id, after=after):
+            after = line["id"]
+            yield line
+        if run["status"] == FINISHED:
+            yield run
+            return
+        if deadline is not None and clock() >= deadline:
+            raise WaitTimeoutError(
+                f"run {run_id} is still {run['status'].lower()} after {timeout:g} s",
+                hint=f"`crunch run wait {run_id}` to keep waiting, `crunch run logs {run_id}`",
+            )
+        sleep(POLL_SECONDS)
+
+
+def outcome(run: dict[str, Any]) -> str:
+    """One line saying how a finished run ended."""
+    if run.get("success"):
+        score = run.get("score")
+        scored = f": {run.get('metric', 'score')} {score:.4f}" if score is not None else ""
+        return f"run {run['id']} succeeded{scored}"
+    reason = run.get("exitReason") or "error"
+    detail = f" ({run['errorMessage']})" if run.get("errorMessage") else ""
+    return f"run {run['id']} failed: {reason}{detail}"
+
+
+def raise_if_failed(run: dict[str, Any]) -> None:
+    if not run.get("success"):
+        raise RunFailedError(outcome(run), hint=f"`crunch run logs {run['id']}` shows why")
