@@ -90,13 +90,15 @@ def create(
     media_type: str | None,
     ttl: timedelta,
 ) -> Upload:
+    now = utcnow()
     upload = Upload(
         id=secrets.token_urlsafe(12),
+        created_at=now,
+        expires_at=now + ttl,
         project_id=project.id,
         name=name,
         size=size,
         media_type=media_type or mimetypes.guess_type(name)[0] or "application/octet-stream",
-        expires_at=utcnow() + ttl,
         chunks=[
             UploadChunk(number=number, offset=offset, size=chunk_size)
             for number, (offset, chunk_size) in enumerate(plan(size, preferred_chunk_size), 1)

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from crunch_cli.hub.models import Competition, Phase, Project, Round, User, utcnow
 
 
 def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    """UTC without an offset, as the hosted hub writes it: the public client compares
+    these to a naive UTC `now`, and an aware value would break that comparison.
+    """
+    return (
+        None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    )
 
 
 def page(content: Sequence[Any], page_number: int, page_size: int, total: int) -> dict[str, Any]:

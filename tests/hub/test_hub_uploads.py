@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
@@ -182,3 +183,15 @@ def test_a_chunk_cut_off_mid_transfer_is_counted_and_can_be_sent_again(caller):
     assert cut["chunks"][0]["completed"] is False
     assert done["status"] == "SUCCEEDED"
     assert done["receivedBytes"] == 400 + len(CONTENT)
+
+
+def test_upload_times_are_naive_utc_like_the_hosted_hub(caller):
+    # The public client compares expiresAt with a naive UTC `now` in its upload cache.
+    upload = caller.start_upload("a.txt", 1)
+
+    expires = datetime.fromisoformat(upload["expiresAt"])
+    created = datetime.fromisoformat(upload["createdAt"])
+
+    assert expires.tzinfo is None and created.tzinfo is None
+    assert abs(created - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=5)
+    assert expires - created == timedelta(hours=24)
