@@ -33,7 +33,7 @@ class Events:
 
     def send(self, **event: Any) -> None:
         if self._file is not None:
-            self._file.write(json.dumps(event) + "\n")
+            self._file.write(json.dumps(event, default=str) + "\n")
 
     @contextlib.contextmanager
     def framing(self, phase: str, moon: Any = None) -> Iterator[None]:

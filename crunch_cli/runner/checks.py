@@ -47,6 +47,16 @@ class CheckFailure:
     ids: tuple[Any, ...] = ()
     count: int = 0
 
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> CheckFailure:
+        return cls(
+            check=value["check"],
+            message=value["message"],
+            moons=tuple(value["moons"]),
+            ids=tuple(value["ids"]),
+            count=value["count"],
+        )
+
     def __str__(self) -> str:
         text = f"{self.check}"
         if self.moons:
@@ -160,12 +170,14 @@ def _nans(check: Check, frames: _Frames) -> list[CheckFailure]:
 def _ids(check: Check, frames: _Frames) -> list[CheckFailure]:
     import pandas as pd
 
-    from crunch_cli.runner.keys import row_keys
+    from crunch_cli.runner.keys import aligned, row_keys
 
     keys = frames.columns.keys
     if missing := frames.missing(check, *keys):
         return missing
     prediction, expected = frames.prediction, frames.expected
+    if aligned(prediction, expected, keys):
+        return []
     predicted, wanted = (pd.Series(key) for key in row_keys([prediction, expected], keys))
     first = ~predicted.duplicated().to_numpy()
     duplicated = prediction[~first]

@@ -8,6 +8,7 @@ and exits 1.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -86,6 +87,16 @@ def run(spec: RunSpec, events: Events) -> int:
             with events.counted_as("determinism"):
                 difference = compare(schedule.infer_sample(), schedule.infer_sample())
             events.send(type="determinism", difference=difference)
+        if spec.judging is not None:
+            from crunch_cli.runner.judge import judge
+
+            with events.framing("judge"):
+                failures, score = judge(predictions, spec, spec.judging)
+            events.send(
+                type="judged",
+                failures=[dataclasses.asdict(failure) for failure in failures],
+                score=None if score is None else dataclasses.asdict(score),
+            )
     except ProtocolError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         events.send(type="failure", message=str(error))

@@ -12,7 +12,6 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,18 @@ from crunch_cli.errors import (
     RunnerError,
     WorkspaceError,
 )
-from crunch_cli.runner.checks import Check, CheckFailure, run_checks
+from crunch_cli.runner.checks import Check, CheckFailure
 from crunch_cli.runner.process import OutputCallback, run
-from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, RunResult, RunSpec
+from crunch_cli.runner.spec import (
+    MIB,
+    ColumnNames,
+    DataFiles,
+    Format,
+    Judging,
+    RunResult,
+    RunSpec,
+    Score,
+)
 from crunch_cli.workspace import Workspace, atomic_write_text
 
 MAIN_FILE = "main.py"
@@ -57,13 +65,6 @@ class TestOptions:
 
 
 @dataclasses.dataclass
-class Score:
-    metric: str
-    value: float | None
-    error: str | None = None
-
-
-@dataclasses.dataclass
 class TestReport:
     """Everything a front-end shows after a test; `raise_for_failure` says if it failed."""
 
@@ -71,11 +72,17 @@ class TestReport:
 
     result: RunResult
     main_file: str
-    failures: list[CheckFailure]
-    score: Score | None
     predictions_path: Path | None
     log_path: Path
     conversion_warnings: list[str]
+
+    @property
+    def failures(self) -> list[CheckFailure]:
+        return self.result.failures
+
+    @property
+    def score(self) -> Score | None:
+        return self.result.score
 
     def raise_for_failure(self) -> None:
         self.result.raise_for_failure()
@@ -177,34 +184,27 @@ def test_workspace(
             network=options.network,
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
+            judging=Judging(
+                checks=tuple(local.checks) if options.checks else None,
+                metric=str(local.competition.get("metric") or DEFAULT_METRICS[local.format]),
+                y_test=files.get("y_test"),
+            ),
         )
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The parent idles while the child runs: read what judging needs meanwhile.
-            references = pool.submit(_references, files, columns, checks=options.checks)
-            try:
-                result = run(spec, tee)
-            finally:
-                log_path = workspace.prediction_dir / LOG_FILE
-                atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
-            expected, truth = references.result() if result.ok else (None, None)
+        try:
+            result = run(spec, tee)
+        finally:
+            log_path = workspace.prediction_dir / LOG_FILE
+            atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
         report = TestReport(
             result=result,
             main_file=source,
-            failures=[],
-            score=None,
             predictions_path=None,
             log_path=log_path,
             conversion_warnings=warnings,
         )
-        if not result.ok or result.predictions_path is None:
+        if result.predictions_path is None:
             return report
-        prediction = _read(result.predictions_path)
-        if expected is not None:
-            report.failures = run_checks(prediction, expected, columns, local.checks)
-        if truth is not None:
-            metric = str(local.competition.get("metric") or DEFAULT_METRICS[local.format])
-            report.score = _score(metric, prediction, truth, columns)
-        if not report.failures and result.deterministic is not False:
+        if not result.failures and result.deterministic is not False:
             target = workspace.prediction_dir / PREDICTION_FILE
             result.predictions_path.replace(target)
             report.predictions_path = target
@@ -292,25 +292,3 @@ def convert_notebook_file(notebook: Path | Sequence[str], scratch: Path) -> tupl
 def _memory_limit(options: TestOptions, local: LocalCompetition) -> int | None:
     megabytes = options.memory_limit_mb or local.limit("runMemoryLimitMb")
     return int(megabytes) * MIB if megabytes else None
-
-
-def _read(path: Path, columns: list[str] | None = None) -> Any:
-    import pandas as pd
-
-    return pd.read_parquet(path, columns=columns)
-
-
-def _references(files: dict[str, Path], columns: ColumnNames, *, checks: bool) -> tuple[Any, Any]:
-    """The X_test keys the checks compare against, and y_test for the score, when needed."""
-    expected = _read(files["X_test"], columns=columns.keys) if checks else None
-    truth = _read(files["y_test"]) if "y_test" in files else None
-    return expected, truth
-
-
-def _score(metric: str, prediction: Any, truth: Any, columns: ColumnNames) -> Score:
-    from crunch_cli.runner.scoring import score
-
-    try:
-        return Score(metric, score(metric, prediction, truth, columns))
-    except RunnerError as error:
-        return Score(metric, None, error.message)

@@ -21,11 +21,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crunch_cli.runner import network
 from crunch_cli.runner.gpu import detect_gpu
-from crunch_cli.runner.spec import MIB, ExitReason, PhaseTiming, RunResult, RunSpec
+from crunch_cli.runner.spec import MIB, ExitReason, PhaseTiming, RunResult, RunSpec, Score
+
+if TYPE_CHECKING:
+    from crunch_cli.runner.checks import CheckFailure
 
 OutputCallback = Callable[[str, str], None]
 """Receives (source, line): source is "stdout" or "stderr" of the child, or "runner"."""
@@ -105,6 +108,8 @@ class _Watch:
         self.exit_reason: ExitReason | None = None
         self.error: str | None = None
         self.deterministic: bool | None = None
+        self.failures: list[CheckFailure] = []
+        self.score: Score | None = None
         self.determinism_difference: str | None = None
         self.exit_code: int | None = None
         self._next_sample = 0.0
@@ -174,6 +179,11 @@ class _Watch:
             self.phase = None
         elif event["type"] == "failure":
             self.error = event["message"]
+        elif event["type"] == "judged":
+            from crunch_cli.runner.checks import CheckFailure
+
+            self.failures = [CheckFailure.from_json(failure) for failure in event["failures"]]
+            self.score = None if event["score"] is None else Score(**event["score"])
         elif event["type"] == "determinism":
             self.deterministic = event["difference"] is None
             self.determinism_difference = event["difference"]
@@ -269,6 +279,8 @@ class _Watch:
             exit_code=self.exit_code,
             deterministic=self.deterministic,
             determinism_difference=self.determinism_difference,
+            failures=self.failures,
+            score=self.score,
         )
 
 

@@ -7,7 +7,7 @@ per moon and averaged, as timeseries leaderboards do; the others pool every row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crunch_cli.errors import RunnerError
 from crunch_cli.runner.spec import ColumnNames
@@ -110,19 +110,23 @@ def _matched(prediction: pd.DataFrame, truth: pd.DataFrame, columns: ColumnNames
     """Each prediction row beside the target of the y_test row with the same keys."""
     import pandas as pd
 
-    from crunch_cli.runner.keys import row_keys
+    from crunch_cli.runner.keys import aligned, row_keys
 
-    predicted, known = row_keys([prediction, truth], columns.keys)
-    index = pd.Index(known)
-    if not index.is_unique:
-        first = ~index.duplicated()
-        index, truth = index[first], truth[first]  # a repeated y_test row scores once
-    position = index.get_indexer(predicted)
-    found = position >= 0
+    rows: Any = slice(None)  # prediction rows kept, and the y_test row of each
+    truth_rows: Any = slice(None)
+    if not aligned(prediction, truth, columns.keys):
+        predicted, known = row_keys([prediction, truth], columns.keys)
+        index = pd.Index(known)
+        if not index.is_unique:
+            first = ~index.duplicated()
+            index, truth = index[first], truth[first]  # a repeated y_test row scores once
+        position = index.get_indexer(predicted)
+        rows = position >= 0
+        truth_rows = position[rows]
     matched = {
-        "_prediction": prediction[columns.prediction].to_numpy()[found],
-        "_target": truth[columns.target].to_numpy()[position[found]],
+        "_prediction": prediction[columns.prediction].to_numpy()[rows],
+        "_target": truth[columns.target].to_numpy()[truth_rows],
     }
     if columns.moon is not None:
-        matched[columns.moon] = prediction[columns.moon].to_numpy()[found]
+        matched[columns.moon] = prediction[columns.moon].to_numpy()[rows]
     return pd.DataFrame(matched)

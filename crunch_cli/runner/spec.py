@@ -10,7 +10,10 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from crunch_cli.runner.checks import Check, CheckFailure
 
 ExitReason = Literal["error", "timeout", "memory", "terminated"]
 MIB = 1 << 20
@@ -75,6 +78,46 @@ class DataFiles:
 
 
 @dataclasses.dataclass(frozen=True)
+class Judging:
+    """Checks and scoring for the child to run on its predictions while they are in memory.
+
+    Judging there saves the parent a second import of pandas and a second read of the
+    data. A caller that must not trust the child (the hub) leaves it out and calls
+    `checks.run_checks` and `scoring.score` on the predictions file itself.
+    `checks=None` skips the checks; `y_test=None` skips the score.
+    """
+
+    checks: tuple[Check, ...] | None = ()
+    metric: str = "spearman"
+    y_test: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        checks = None if self.checks is None else [dataclasses.asdict(c) for c in self.checks]
+        y_test = None if self.y_test is None else str(self.y_test)
+        return {"checks": checks, "metric": self.metric, "yTest": y_test}
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> Judging:
+        from crunch_cli.runner.checks import Check
+
+        checks = value["checks"]
+        return cls(
+            checks=None if checks is None else tuple(Check.from_json(check) for check in checks),
+            metric=value["metric"],
+            y_test=None if value["yTest"] is None else Path(value["yTest"]),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """A local score, or why there is none (`value` None, `error` set)."""
+
+    metric: str
+    value: float | None
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class RunSpec:
     """Everything one run of train()/infer() needs.
 
@@ -103,6 +146,7 @@ class RunSpec:
     network: bool = False
     has_gpu: bool | None = None
     determinism_check: bool = False
+    judging: Judging | None = None
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -123,6 +167,7 @@ class RunSpec:
             "forceTrain": self.force_train,
             "hasGpu": self.has_gpu,
             "determinismCheck": self.determinism_check,
+            "judging": None if self.judging is None else self.judging.to_json(),
         }
 
     @classmethod
@@ -143,6 +188,7 @@ class RunSpec:
             force_train=value["forceTrain"],
             has_gpu=value["hasGpu"],
             determinism_check=value["determinismCheck"],
+            judging=None if value["judging"] is None else Judging.from_json(value["judging"]),
         )
 
 
@@ -157,7 +203,8 @@ class RunResult:
     """How a run ended. `exit_reason` is None on success; `error` says why otherwise.
 
     `peak_rss` is the child tree's and `parent_peak_rss` the parent's, both sampled every
-    0.1 s while the child runs; `deterministic` is None when the check did not run.
+    0.1 s while the child runs; `deterministic` is None when the check did not run;
+    `failures` and `score` come from `RunSpec.judging`.
     """
 
     predictions_path: Path | None
@@ -172,6 +219,8 @@ class RunResult:
     exit_code: int | None
     deterministic: bool | None = None
     determinism_difference: str | None = None
+    failures: list[CheckFailure] = dataclasses.field(default_factory=list)
+    score: Score | None = None
 
     @property
     def ok(self) -> bool:

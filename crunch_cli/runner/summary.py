@@ -18,6 +18,7 @@ _PHASE_LABELS = {
     "train": "train()",
     "infer": "infer()",
     "determinism": "infer() again (determinism)",
+    "judge": "checks and score",
 }
 _NETWORK = {
     network.NAMESPACE: "blocked (network namespace)",
