@@ -29,7 +29,9 @@ def test(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0, help="Seconds allowed for each train()/infer() call."),
+        typer.Option(
+            "--timeout", min=0, help="Seconds for each phase: loading, each train()/infer() call."
+        ),
     ] = None,
     memory_limit: Annotated[
         int | None,

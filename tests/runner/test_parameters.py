@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crunch_cli.runner.calls import Caller, Events
+from crunch_cli.runner.gpu import detect_gpu
 
 VALUES = {"X_train": "frame", "model_directory_path": "resources", "embargo": 2}
 
@@ -84,3 +85,10 @@ def test_has_gpu_follows_the_gpu_flag(make_workspace, crunch, flag, expected):
     assert "warning: infer() parameter 'unknown_thing' is unknown: it receives None" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("visible", ["", "-1"])
+def test_no_gpu_is_detected_when_cuda_visible_devices_hides_them(monkeypatch, visible):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+
+    assert detect_gpu() is False
