@@ -5,6 +5,8 @@ busy port is a clear error instead of a log line.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import socket
 import threading
@@ -17,7 +19,7 @@ from crunch_cli.errors import CrunchError
 from crunch_cli.hub.app import create_app
 from crunch_cli.hub.settings import HubSettings
 
-STARTUP_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,17 +52,6 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def _server(settings: HubSettings, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(
-        create_app(settings),
-        log_level=log_level,
-        # Access logs would record signed URLs and legacy `pushToken` query values.
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
-    return uvicorn.Server(config)
-
-
 def serve(
     settings: HubSettings,
     host: str = "127.0.0.1",
@@ -69,12 +60,52 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve until interrupted; `on_ready(url)` runs once the port is bound."""
-    sock = bind(host, port)
-    server = _server(settings, "info")
-    if on_ready is not None:
-        on_ready(url_of(sock))
-    with sock:
+    with bind(host, port) as sock:
+        # Access logs would record signed URLs and legacy `pushToken` query values.
+        config = uvicorn.Config(
+            create_app(settings), log_level="info", access_log=False, timeout_graceful_shutdown=5
+        )
+        server = uvicorn.Server(config)
+        if on_ready is not None:
+            on_ready(url_of(sock))
         server.run(sockets=[sock])
+
+
+class _ThreadedServer(uvicorn.Server):
+    """A uvicorn server that a test (or `crunch demo`) stops in a few milliseconds.
+
+    uvicorn polls its exit flag every 100 ms and then waits for open connections to
+    finish; a thread-hosted hub is stopped on purpose, with nothing left worth waiting
+    for, so `stop()` wakes the loop at once and skips the graceful wait.
+    """
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=0.1)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if not self.force_exit:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+
+    def stop(self) -> None:
+        self.should_exit = True
+        self.force_exit = True
+        if self._loop is not None and self._wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self._loop.call_soon_threadsafe(self._wake.set)
 
 
 @contextmanager
@@ -82,7 +113,10 @@ def serve_in_thread(
     settings: HubSettings, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[RunningServer]:
     sock = bind(host, port)
-    server = _server(settings, "warning")
+    app = create_app(settings)
+    server = _ThreadedServer(
+        uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    )
     # uvicorn installs signal handlers only in the main thread; nothing to undo here.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -93,6 +127,8 @@ def serve_in_thread(
             thread.join(0.001)
         yield RunningServer(url_of(sock), settings)
     finally:
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
+        server.stop()
+        thread.join(SHUTDOWN_TIMEOUT)
         sock.close()
+        # A forced exit skips the app's shutdown, which would have closed the store.
+        app.state.store.close()
