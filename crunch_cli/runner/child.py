@@ -101,12 +101,15 @@ def run(spec: RunSpec, events: Events) -> int:
         print(f"error: {error}", file=sys.stderr, flush=True)
         events.send(type="failure", message=str(error))
         return 1
-    except (Exception, SystemExit, KeyboardInterrupt) as error:
+    except BaseException as error:  # SystemExit too: user code calling exit() is a crash
         print_user_traceback(error)
         phase = events.phase
-        where = f"{phase}()" if phase else "the run"
-        if phase == "import":
-            where = f"importing {spec.main_file.name}"
+        steps = {
+            "import": f"importing {spec.main_file.name}",
+            "load": "loading the data",
+            "judge": "checking the predictions",
+        }
+        where = steps.get(phase or "", f"{phase}()" if phase else "the run")
         summary = traceback.format_exception_only(type(error), error)[-1].strip()
         events.send(type="failure", message=f"{where} raised {summary}")
         return 1
