@@ -99,6 +99,7 @@ class _ThreadedServer(uvicorn.Server):
             server.close()
         for connection in list(self.server_state.connections):
             connection.shutdown()
+        await self.lifespan.shutdown()  # the app closes its store
 
     def stop(self) -> None:
         self.should_exit = True
@@ -113,9 +114,10 @@ def serve_in_thread(
     settings: HubSettings, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[RunningServer]:
     sock = bind(host, port)
-    app = create_app(settings)
     server = _ThreadedServer(
-        uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+        uvicorn.Config(
+            create_app(settings), log_level="warning", access_log=False, timeout_graceful_shutdown=1
+        )
     )
     # uvicorn installs signal handlers only in the main thread; nothing to undo here.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -130,5 +132,3 @@ def serve_in_thread(
         server.stop()
         thread.join(SHUTDOWN_TIMEOUT)
         sock.close()
-        # A forced exit skips the app's shutdown, which would have closed the store.
-        app.state.store.close()

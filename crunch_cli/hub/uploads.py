@@ -8,6 +8,8 @@ before an interruption stay confirmed, so a client resumes with the missing ones
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import mimetypes
 import os
@@ -31,6 +33,7 @@ PROVIDER = "AWS_S3"  # the public client reads the chunk hash from ETag only for
 DEFAULT_CHUNK_SIZE = 50_000_000
 MAX_CHUNKS = 10_000
 HASH_BUFFER = 1024 * 1024
+WRITE_BATCH = 4 * 1024 * 1024
 OPEN_STATUSES = ("PENDING", "IN_PROGRESS")
 
 
@@ -202,6 +205,53 @@ def delete(store: HubStore, session: Session, upload: Upload) -> None:
     session.delete(upload)
 
 
+class _ChunkWriter:
+    """Hashes and writes the chunk in a worker thread, a batch at a time, while the event
+    loop reads the next batch off the socket: receiving and storing overlap.
+    """
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = fd
+        self.position = offset
+        self.digest = hashlib.sha256()
+        self.pieces: list[bytes] = []
+        self.buffered = 0
+        self.pending: asyncio.Future[None] | None = None
+
+    async def add(self, piece: bytes) -> None:
+        self.pieces.append(piece)
+        self.buffered += len(piece)
+        if self.buffered >= WRITE_BATCH:
+            await self._flush()
+
+    async def finish(self) -> str:
+        await self._flush()
+        await self.settle()
+        return self.digest.hexdigest()
+
+    async def settle(self) -> None:
+        """Wait for the batch in flight (the file must not close under it)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await pending
+
+    async def _flush(self) -> None:
+        await self.settle()  # batches are hashed in order
+        if not self.pieces:
+            return
+        data = b"".join(self.pieces)
+        self.pieces, self.buffered = [], 0
+        self.pending = asyncio.ensure_future(run_in_threadpool(self._write, data, self.position))
+        self.position += len(data)
+
+    def _write(self, data: bytes, position: int) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self.fd, view, position)
+            view, position = view[written:], position + written
+        self.digest.update(data)
+
+
 async def receive_chunk(
     store: HubStore, upload_id: str, number: int, body: AsyncIterator[bytes]
 ) -> str:
@@ -213,23 +263,24 @@ async def receive_chunk(
     offset, size = await run_in_threadpool(_chunk_to_receive, store, upload_id, number)
     path = store.blobs.path(upload_key(upload_id))
     path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
     received = 0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    writer = _ChunkWriter(fd, offset)
     try:
         async for piece in body:
-            if received + len(piece) > size:
-                received += len(piece)
-                continue  # drain the body, so the client reads our answer
-            os.pwrite(fd, piece, offset + received)
-            digest.update(piece)
             received += len(piece)
+            if received <= size:
+                await writer.add(piece)
+            # else: keep draining the body, so the client reads our answer
+        sha256 = await writer.finish()
     except ClientDisconnect:
         # A killed push: nobody will read the answer, but it keeps the server log clean.
         raise HubApiError(
             400, "UPLOAD_CHUNK_INTERRUPTED", f"chunk {number} was cut off", chunkNumber=number
         ) from None
     finally:
+        with contextlib.suppress(OSError):
+            await writer.settle()
         os.close(fd)
         if received != size:
             await run_in_threadpool(_record, store, upload_id, number, received, None)
@@ -242,7 +293,6 @@ async def receive_chunk(
             expectedSize=size,
             receivedSize=received,
         )
-    sha256 = digest.hexdigest()
     await run_in_threadpool(_record, store, upload_id, number, received, sha256)
     return sha256
 
