@@ -61,7 +61,7 @@ def list_uploads(body: UploadIds, session: SessionDep, caller: ProjectDep) -> di
     for upload_id in body.upload_ids:
         upload = session.get(Upload, upload_id)
         mine = upload is not None and upload.project_id == caller.id
-        found[upload_id] = uploads.view(upload) if mine else None
+        found[upload_id] = uploads.view(upload) if mine and upload is not None else None
     return {"uploads": found}
 
 
