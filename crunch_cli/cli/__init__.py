@@ -49,6 +49,8 @@ app = typer.Typer(
     help="Set up, test and push code-submission machine-learning competitions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: rendering it with rich costs more start-up time than the command itself.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

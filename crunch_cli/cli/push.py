@@ -10,7 +10,6 @@ import typer
 
 from crunch_cli.cli.output import human_size
 from crunch_cli.cli.state import State
-from crunch_cli.push.upload import CHUNK_SIZE
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -43,12 +42,12 @@ def push(
         bool,
         typer.Option("--wait", help="Then run it on the hub, follow the logs, print the score."),
     ] = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", hidden=True, min=1)] = CHUNK_SIZE,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", hidden=True, min=1)] = None,
 ) -> None:
     """Send your code and model files as a new submission."""
     from crunch_cli.push.bundle import build_bundle
     from crunch_cli.push.submit import check_message
-    from crunch_cli.push.upload import CACHE_FILE, UploadCache
+    from crunch_cli.push.upload import CACHE_FILE, CHUNK_SIZE, UploadCache
 
     state: State = ctx.obj
     workspace = Workspace.find()
@@ -84,7 +83,7 @@ def push(
             cache,
             message=message,
             progress=progress,
-            chunk_size=chunk_size,
+            chunk_size=chunk_size or CHUNK_SIZE,
         )
     typer.echo(
         f"Submission #{submission['number']} created: {len(bundle.files)} files, "

@@ -11,7 +11,12 @@ from crunch_cli.cli.output import human_size
 from crunch_cli.cli.state import State
 from crunch_cli.workspace import ProjectConfig, Workspace
 
-app = typer.Typer(name="run", help="Runs of your submissions on the hub.", no_args_is_help=True)
+app = typer.Typer(
+    name="run",
+    help="Runs of your submissions on the hub.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RunId = Annotated[int, typer.Argument(help="Run id (see `crunch run list`).")]

@@ -12,9 +12,14 @@ from crunch_cli.cli.output import DownloadProgress, human_size
 from crunch_cli.cli.state import State
 from crunch_cli.workspace import Workspace
 
-app = typer.Typer(name="submission", help="Your pushed submissions.", no_args_is_help=True)
+app = typer.Typer(
+    name="submission", help="Your pushed submissions.", no_args_is_help=True, rich_markup_mode=None
+)
 whitelist_app = typer.Typer(
-    name="whitelist", help="The libraries a submission may use.", no_args_is_help=True
+    name="whitelist",
+    help="The libraries a submission may use.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -199,6 +199,7 @@ class _Uploader:
         self.reused = 0
         self.started: dict[str, str] = {}  # sha256 -> upload id, created or resumed here
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(WORKERS)
 
     def ensure(self, blob: Blob) -> str:
         upload = self._existing(blob)
@@ -217,9 +218,9 @@ class _Uploader:
         already = sum(chunk["size"] for chunk in chunks if chunk.get("completed"))
         if self.progress:
             self.progress.start(blob, already)
-        for chunk in chunks:
-            if not chunk.get("completed"):
-                self._send_chunk(upload["id"], blob, chunk)
+        pending = [chunk for chunk in chunks if not chunk.get("completed")]
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            list(pool.map(lambda chunk: self._send_chunk(upload["id"], blob, chunk), pending))
         completed = self.client.complete_upload(upload["id"])
         if completed.get("status") != "SUCCEEDED":
             raise PushError(
@@ -249,6 +250,11 @@ class _Uploader:
         return upload
 
     def _send_chunk(self, upload_id: str, blob: Blob, chunk: dict[str, Any]) -> None:
+        # Chunks of every file share WORKERS slots: at most that many chunks are in memory.
+        with self._slots:
+            self._send_chunk_now(upload_id, blob, chunk)
+
+    def _send_chunk_now(self, upload_id: str, blob: Blob, chunk: dict[str, Any]) -> None:
         data = blob.read(chunk["offset"], chunk["size"])
         for attempt in range(ATTEMPTS):
             if attempt:

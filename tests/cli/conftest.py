@@ -163,6 +163,16 @@ def received_bytes(hub) -> int:
         return session.scalar(select(func.coalesce(func.sum(Upload.received_bytes), 0)))
 
 
+def confirmed_chunks(hub) -> int:
+    from sqlalchemy import func, select
+
+    from crunch_cli.hub.models import UploadChunk
+    from crunch_cli.hub.store import HubStore
+
+    with HubStore(hub.settings) as store, store.session() as session:
+        return session.scalar(select(func.count()).where(UploadChunk.completed))
+
+
 def upload_statuses(hub) -> list[str]:
     from sqlalchemy import select
 

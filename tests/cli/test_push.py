@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import received_bytes, upload_statuses
+from conftest import confirmed_chunks, received_bytes, upload_statuses
 
 MAIN = """\
 import pandas
@@ -258,7 +258,7 @@ def test_a_killed_push_resumes_and_sends_only_the_missing_chunks(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while proxy.puts <= 5 and time.monotonic() < deadline:
+    while confirmed_chunks(hub) < 3 + 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
     child.wait()
