@@ -7,6 +7,7 @@ The hub modules are imported inside each command: `crunch --help` must stay ligh
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -201,6 +202,45 @@ def list_competitions(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOpt
         return
     for item in summaries:
         typer.echo(f"{item.id:>4}  {item.name:30} {item.format:11} {item.metric}")
+
+
+@competition_app.command("limits")
+def competition_limits(
+    name: Annotated[str, typer.Argument(help="Competition name.")],
+    max_code_size: Annotated[
+        int | None, typer.Option("--max-code-size", min=0, help="Bytes of code per submission.")
+    ] = None,
+    max_model_size: Annotated[
+        int | None, typer.Option("--max-model-size", min=0, help="Bytes of model files.")
+    ] = None,
+    submissions_per_day: Annotated[
+        int | None, typer.Option("--submissions-per-day", min=0, help="Per user, UTC day.")
+    ] = None,
+    run_time_limit: Annotated[
+        int | None, typer.Option("--run-time-limit", min=1, help="Seconds per hub run.")
+    ] = None,
+    run_memory_limit: Annotated[
+        int | None, typer.Option("--run-memory-limit", min=1, help="MB per hub run.")
+    ] = None,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Show a competition's limits, changing those given."""
+    from crunch_cli.hub import organizer
+
+    settings = _settings(root, database_url)
+    changes = {
+        "max_code_size": max_code_size,
+        "max_model_size": max_model_size,
+        "submissions_per_day": submissions_per_day,
+        "run_time_limit_seconds": run_time_limit,
+        "run_memory_limit_mb": run_memory_limit,
+    }
+    limits = organizer.update_limits(
+        settings, name, **{key: value for key, value in changes.items() if value is not None}
+    )
+    for key, value in dataclasses.asdict(limits).items():
+        typer.echo(f"{key.replace('_', '-'):24} {value}")
 
 
 @app.command("demo-data")

@@ -169,17 +169,20 @@ def list_competitions(settings: HubSettings) -> list[CompetitionSummary]:
         return [_summary(row) for row in session.scalars(select(Competition).order_by("id"))]
 
 
-def update_limits(settings: HubSettings, competition: str, **changes: int) -> None:
-    """Change some of a competition's limits (names as in `CompetitionLimits`)."""
-    known = {field.name for field in dataclasses.fields(CompetitionLimits)}
-    if unknown := sorted(set(changes) - known):
+def update_limits(settings: HubSettings, competition: str, **changes: int) -> CompetitionLimits:
+    """Change some of a competition's limits (names as in `CompetitionLimits`); returns
+    them all, as they now stand.
+    """
+    fields = [field.name for field in dataclasses.fields(CompetitionLimits)]
+    if unknown := sorted(set(changes) - set(fields)):
         raise CrunchError(
-            f"unknown limit {', '.join(unknown)}", hint=f"use one of: {', '.join(sorted(known))}"
+            f"unknown limit {', '.join(unknown)}", hint=f"use one of: {', '.join(fields)}"
         )
     with HubStore(settings) as store, store.session() as session:
         row = _find_competition(session, competition)
         for field, value in changes.items():
             setattr(row, field, value)
+        return CompetitionLimits(**{field: getattr(row, field) for field in fields})
 
 
 def mint_setup_token(

@@ -174,3 +174,24 @@ def test_serve_with_demo_prints_setup_lines_that_reach_the_hub(tmp_path):
         "demo-timeseries", "demo-cross-sectional", "demo-stream",
     ]  # fmt: skip
     assert upgraded.json()["project"]["name"] == "starter"
+
+
+def test_an_organizer_tightens_a_limit_and_the_hub_enforces_it(hub, caller):
+    result = crunch(
+        "hub", "competition", "limits", "demo-timeseries", "--submissions-per-day", "1",
+        "--root", str(hub.root),
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "submissions-per-day      1" in result.stdout.splitlines()
+    assert "max-code-size            52428800" in result.stdout.splitlines()
+    main = b"def train():\n    pass\n\n\ndef infer():\n    pass\n"
+    assert caller.submit({"main.py": main}).status_code == 200
+    assert caller.submit({"main.py": main}).json()["code"] == "DAILY_SUBMISSION_LIMIT_EXCEEDED"
+
+
+def test_limits_of_an_unknown_competition_fail_clearly(tmp_path):
+    result = crunch("hub", "competition", "limits", "nope", "--root", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: no competition named 'nope' on this hub")
