@@ -67,7 +67,14 @@ def run(
         read_fd, write_fd = os.pipe()
         try:
             child = subprocess.Popen(
-                [*prefix, sys.executable, "-m", "crunch_cli.runner.child", str(job), str(write_fd)],
+                [
+                    *prefix,
+                    str(spec.python or sys.executable),
+                    "-m",
+                    "crunch_cli.runner.child",
+                    str(job),
+                    str(write_fd),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -124,7 +124,8 @@ class RunSpec:
     `timeout` bounds each phase (importing the code, each train() call, each infer() call);
     `total_timeout` bounds the whole run. `memory_limit` is in bytes, on the RSS of the
     child and its own children. `network=False` cuts the child off the network.
-    `has_gpu=None` means: detect it.
+    `has_gpu=None` means: detect it. `python` is the interpreter of the child (default: this
+    one); the hub points it at an environment built for the submission's requirements.
     """
 
     main_file: Path
@@ -148,6 +149,7 @@ class RunSpec:
     determinism_check: bool = False
     judging: Judging | None = None
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    python: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The spec as the child reads it from its job file (limits stay with the parent)."""
