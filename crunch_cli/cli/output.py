@@ -1,4 +1,4 @@
-"""Shared printing helpers of the Typer layer: progress bars and sizes."""
+"""Shared printing helpers of the Typer layer: transfer progress and sizes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from rich.progress import Progress as RichProgress
-    from rich.progress import TaskID
+    from rich.progress import Progress, TaskID
 
     from crunch_cli.download import Outcome, RemoteFile
     from crunch_cli.push.upload import Blob
@@ -25,16 +24,21 @@ def human_size(size: float) -> str:
     raise AssertionError("unreachable")
 
 
-class DownloadProgress:
-    """A rich bar per file on a terminal; one plain line per file event otherwise (logs, CI)."""
+class _Transfers:
+    """Rich bars (one per file, plus a total) on a terminal; plain lines otherwise (logs, CI).
+
+    Subclasses adapt the core's progress protocol (downloads or uploads) to `_open`,
+    `_advance` and `_line`. Files report from several threads at once.
+    """
 
     def __init__(self, *, interactive: bool | None = None) -> None:
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
         self._lock = threading.Lock()
-        self._bar: RichProgress | None = None
+        self._bar: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+        self._total: TaskID | None = None
 
-    def __enter__(self) -> DownloadProgress:
+    def __enter__(self) -> _Transfers:
         if self.interactive:
             from rich.console import Console
             from rich.progress import (
@@ -54,72 +58,6 @@ class DownloadProgress:
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
             )
-            self._bar.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def start(self, file: RemoteFile, completed: int) -> None:
-        with self._lock:
-            if self._bar is not None:
-                total = file.size if file.size >= 0 else None
-                if file.name in self._tasks:
-                    self._bar.update(self._tasks[file.name], completed=completed)
-                else:
-                    self._tasks[file.name] = self._bar.add_task(
-                        file.name, total=total, completed=completed
-                    )
-            elif completed:
-                typer.echo(f"{file.name}: resuming at {human_size(completed)}", err=True)
-
-    def advance(self, file: RemoteFile, amount: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._tasks[file.name], amount)
-
-    def finish(self, file: RemoteFile, outcome: Outcome) -> None:
-        with self._lock:
-            if self._bar is not None and file.name in self._tasks:
-                self._bar.update(self._tasks[file.name], description=f"{file.name} ✓")
-            else:
-                size = f" ({human_size(file.size)})" if file.size >= 0 else ""
-                typer.echo(f"{file.name}{size}: {outcome.value}", err=True)
-
-
-class UploadProgress:
-    """One bar for the total bytes to send and one per file on a terminal; quiet otherwise."""
-
-    def __init__(self, *, interactive: bool | None = None) -> None:
-        self.interactive = sys.stderr.isatty() if interactive is None else interactive
-        self._lock = threading.Lock()
-        self._bar: RichProgress | None = None
-        self._tasks: dict[str, TaskID] = {}
-        self._total: TaskID | None = None
-
-    def __enter__(self) -> UploadProgress:
-        if self.interactive:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TransferSpeedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                console=Console(stderr=True),
-            )
             self._total = self._bar.add_task("total", total=0)
             self._bar.start()
         return self
@@ -133,23 +71,57 @@ class UploadProgress:
         if self._bar is not None:
             self._bar.stop()
 
-    def start(self, blob: Blob, already: int) -> None:
+    def _open(self, key: str, name: str, size: int, done: int) -> None:
+        """A file starts (or restarts) with `done` of its `size` bytes already in place."""
         with self._lock:
-            if self._bar is not None and self._total is not None:
-                self._tasks[blob.sha256] = self._bar.add_task(
-                    blob.name, total=blob.size, completed=already
+            if self._bar is None or self._total is None:
+                if done:
+                    typer.echo(f"{name}: resuming at {human_size(done)}", err=True)
+                return
+            known = self._bar.tasks[self._total].total or 0
+            if key in self._tasks:
+                previous = self._bar.tasks[self._tasks[key]].completed
+                self._bar.update(self._tasks[key], completed=done)
+                self._bar.advance(self._total, done - previous)
+            else:
+                self._tasks[key] = self._bar.add_task(
+                    name, total=size if size >= 0 else None, completed=done
                 )
-                total = self._bar.tasks[self._total].total or 0
-                self._bar.update(self._total, total=total + blob.size - already)
-            elif already:
-                typer.echo(f"{blob.name}: resuming at {human_size(already)}", err=True)
+                self._bar.update(self._total, total=known + max(size, 0), completed=None)
+                self._bar.advance(self._total, done)
 
-    def advance(self, blob: Blob, amount: int) -> None:
+    def _advance(self, key: str, amount: int) -> None:
         if self._bar is not None and self._total is not None:
-            self._bar.advance(self._tasks[blob.sha256], amount)
+            self._bar.advance(self._tasks[key], amount)
             self._bar.advance(self._total, amount)
 
+    def _line(self, key: str, name: str, size: int, state: str) -> None:
+        with self._lock:
+            if self._bar is not None and key in self._tasks:
+                self._bar.update(self._tasks[key], description=f"{name} ✓")
+            else:
+                shown = f" ({human_size(size)})" if size >= 0 else ""
+                typer.echo(f"{name}{shown}: {state}", err=True)
+
+
+class DownloadProgress(_Transfers):
+    def start(self, file: RemoteFile, completed: int) -> None:
+        self._open(file.name, file.name, file.size, completed)
+
+    def advance(self, file: RemoteFile, amount: int) -> None:
+        self._advance(file.name, amount)
+
+    def finish(self, file: RemoteFile, outcome: Outcome) -> None:
+        self._line(file.name, file.name, file.size, outcome.value)
+
+
+class UploadProgress(_Transfers):
+    def start(self, blob: Blob, already: int) -> None:
+        self._open(blob.sha256, blob.name, blob.size, already)
+
+    def advance(self, blob: Blob, amount: int) -> None:
+        self._advance(blob.sha256, amount)
+
     def finish(self, blob: Blob, sent: bool) -> None:
-        if self._bar is None:
-            state = "uploaded" if sent else "unchanged, not sent"
-            typer.echo(f"{blob.name} ({human_size(blob.size)}): {state}", err=True)
+        state = "uploaded" if sent else "unchanged, not sent"
+        self._line(blob.sha256, blob.name, blob.size, state)

@@ -9,7 +9,7 @@ import typer
 
 from crunch_cli.cli.output import human_size
 from crunch_cli.cli.state import State
-from crunch_cli.workspace import ProjectConfig, Workspace
+from crunch_cli.workspace import ProjectConfig
 
 app = typer.Typer(
     name="run",
@@ -23,11 +23,9 @@ RunId = Annotated[int, typer.Argument(help="Run id (see `crunch run list`).")]
 
 
 def _project(ctx: typer.Context) -> tuple[ProjectConfig, Any]:
-    from crunch_cli.api import HubClient
-
     state: State = ctx.obj
-    workspace = Workspace.find()
-    return workspace.config, HubClient.for_workspace(workspace, state.api_base_url)
+    workspace, client = state.workspace_client()
+    return workspace.config, client
 
 
 def _key(config: ProjectConfig) -> tuple[str, int, str]:
@@ -211,11 +209,8 @@ def terminate(ctx: typer.Context, run_id: RunId) -> None:
 
 def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the competition's leaderboard (best score per project)."""
-    from crunch_cli.api import HubClient
-
     state: State = ctx.obj
-    workspace = Workspace.find()
-    client = HubClient.for_workspace(workspace, state.api_base_url)
+    workspace, client = state.workspace_client()
     board = client.leaderboard(workspace.config.competition_name)
     if as_json:
         _print_json(board)

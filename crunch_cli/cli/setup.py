@@ -93,12 +93,10 @@ def download(
     ] = None,
 ) -> None:
     """Download (or bring up to date) the competition data into data/."""
-    from crunch_cli.api import HubClient
     from crunch_cli.download import download_data
 
     state: State = ctx.obj
-    workspace = Workspace.find()
-    client = HubClient.for_workspace(workspace, state.api_base_url)
+    workspace, client = state.workspace_client()
     with DownloadProgress() as progress:
         outcomes = download_data(
             client, workspace, size_variant=size, force=force, progress=progress

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from crunch_cli.api import HubClient
 
 DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 
@@ -26,3 +30,10 @@ class State:
         except NotInWorkspaceError:
             recorded = None
         return self.base_url(recorded)
+
+    def workspace_client(self) -> tuple[Workspace, HubClient]:
+        """The workspace around the current folder and a client for its hub and token."""
+        from crunch_cli.api import HubClient
+
+        workspace = Workspace.find()
+        return workspace, HubClient.for_workspace(workspace, self.api_base_url)

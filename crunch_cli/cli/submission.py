@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from crunch_cli.cli.output import DownloadProgress, human_size
 from crunch_cli.cli.state import State
-from crunch_cli.workspace import Workspace
 
 app = typer.Typer(
     name="submission", help="Your pushed submissions.", no_args_is_help=True, rich_markup_mode=None
@@ -25,14 +24,6 @@ whitelist_app = typer.Typer(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _client(ctx: typer.Context) -> tuple[Workspace, Any]:
-    from crunch_cli.api import HubClient
-
-    state: State = ctx.obj
-    workspace = Workspace.find()
-    return workspace, HubClient.for_workspace(workspace, state.api_base_url)
-
-
 def _number(value: str) -> int | str:
     if value == "@last":
         return value
@@ -45,7 +36,7 @@ def _number(value: str) -> int | str:
 @app.command("list")
 def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List your submissions, newest first."""
-    workspace, client = _client(ctx)
+    workspace, client = ctx.obj.workspace_client()
     config = workspace.config
     submissions = client.submissions(config.competition_name, config.user_id, config.project_name)
     submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
@@ -74,7 +65,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one submission and its files."""
-    workspace, client = _client(ctx)
+    workspace, client = ctx.obj.workspace_client()
     config = workspace.config
     key = (config.competition_name, config.user_id, config.project_name)
     submission = client.submission(*key, _number(number))
@@ -107,7 +98,7 @@ def checkout(
     """Restore a submission's files into this workspace (never touches data/ or .crunchdao/)."""
     from crunch_cli.submissions import checkout as checkout_files
 
-    workspace, client = _client(ctx)
+    workspace, client = ctx.obj.workspace_client()
     resolved = _number(number)
     if resolved == "@last":
         config = workspace.config
