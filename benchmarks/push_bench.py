@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,26 +21,15 @@ import time
 from pathlib import Path
 
 import requests
+from _hub import CRUNCH, crunch, running_hub, set_up_workspace
 
-BIN = Path(sys.executable).parent
-CRUNCH = str(BIN / "crunch")
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "timeseries"
-
-
-def run(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
 
 
 def timed(*command: str, **kwargs) -> float:
     started = time.perf_counter()
-    run(*command, **kwargs)
+    subprocess.run(command, check=True, capture_output=True, **kwargs)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_random(path: Path, size: int) -> None:
@@ -64,9 +52,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         base = Path(temporary)
         root = base / "hub"
-        run(CRUNCH, "hub", "demo-data", str(base / "data"), "--format", "timeseries")
-        run(
-            CRUNCH,
+        crunch("hub", "demo-data", str(base / "data"), "--format", "timeseries")
+        crunch(
             "hub",
             "competition",
             "create",
@@ -76,38 +63,9 @@ def main() -> None:
             "--root",
             str(root),
         )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [CRUNCH, "hub", "serve", "--root", str(root), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    requests.get(url + "/v2/competitions", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            token = (
-                run(CRUNCH, "hub", "token", "bench", "alice", "alpha", "--root", str(root))
-                .stdout.split("--token ")[-1]
-                .split()[0]
-            )
+        with running_hub(root) as url:
             workspace = base / "workspace"
-            run(
-                CRUNCH,
-                "--api-base-url",
-                url,
-                "setup",
-                "bench",
-                "alpha",
-                str(workspace),
-                "--token",
-                token,
-                "--no-data",
-            )
+            project_token = set_up_workspace(root, url, "bench", workspace, "--no-data")
             for name in ("main.py", "requirements.txt"):
                 shutil.copyfile(TEMPLATE / name, workspace / name)
             model = workspace / "resources" / "model.bin"
@@ -116,7 +74,6 @@ def main() -> None:
             first = timed(CRUNCH, "push", "-m", "first", cwd=workspace)
             second = timed(CRUNCH, "push", "-m", "second", cwd=workspace)
 
-            project_token = (workspace / ".crunchdao" / "token").read_text().strip()
             headers = {"Authorization": f"Project-Token {project_token}"}
             upload = requests.post(
                 url + "/v1/uploads",
@@ -128,9 +85,6 @@ def main() -> None:
                 f"{url}/v1/uploads/{upload['id']}/chunks/1/request", headers=headers, timeout=30
             ).json()
             curl = timed("curl", "-sf", "-o", "/dev/null", "-T", str(model), signed["url"])
-        finally:
-            server.terminate()
-            server.wait()
 
     from crunch_cli.requirements import freeze, parse_requirements_file
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,9 +22,7 @@ from pathlib import Path
 import numpy
 import pandas
 import requests
-
-BIN = Path(sys.executable).parent
-CRUNCH = str(BIN / "crunch")
+from _hub import CRUNCH, crunch, running_hub, set_up_workspace
 
 
 def median_seconds(command: list[str], runs: int, **kwargs) -> float:
@@ -53,12 +49,6 @@ def write_data(folder: Path, size_mb: int) -> None:
     small[["id", "moon"]].assign(prediction=0.5).to_parquet(folder / "example_prediction.parquet")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=256)
@@ -74,63 +64,19 @@ def main() -> None:
         (base / "data").mkdir()
         write_data(base / "data", options.size_mb)
         root = base / "hub"
-        subprocess.run(
-            [
-                CRUNCH,
-                "hub",
-                "competition",
-                "create",
-                "bench",
-                "--data-dir",
-                str(base / "data"),
-                "--root",
-                str(root),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
+        crunch(
+            "hub",
+            "competition",
+            "create",
+            "bench",
+            "--data-dir",
+            str(base / "data"),
+            "--root",
+            str(root),
         )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [CRUNCH, "hub", "serve", "--root", str(root), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    requests.get(url + "/v2/competitions", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            token = (
-                subprocess.run(
-                    [CRUNCH, "hub", "token", "bench", "alice", "alpha", "--root", str(root)],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-                .stdout.split("--token ")[-1]
-                .split()[0]
-            )
+        with running_hub(root) as url:
             workspace = base / "workspace"
-            subprocess.run(
-                [
-                    CRUNCH,
-                    "--api-base-url",
-                    url,
-                    "setup",
-                    "bench",
-                    "alpha",
-                    str(workspace),
-                    "--token",
-                    token,
-                    "--no-data",
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            project_token = (workspace / ".crunchdao" / "token").read_text().strip()
+            project_token = set_up_workspace(root, url, "bench", workspace, "--no-data")
             release = requests.get(
                 url + "/v2/competitions/bench/rounds/@current/phases/submission/data-release",
                 headers={"Authorization": f"Project-Token {project_token}"},
@@ -158,9 +104,6 @@ def main() -> None:
                 subprocess.run(["curl", "-sf", "-o", str(target), entry["url"]], check=True)
                 curl_times.append(time.perf_counter() - started)
                 target.unlink()
-        finally:
-            server.terminate()
-            server.wait()
 
     crunch_seconds = statistics.median(crunch_times)
     curl_seconds = statistics.median(curl_times)
