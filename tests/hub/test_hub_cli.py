@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -195,3 +196,15 @@ def test_limits_of_an_unknown_competition_fail_clearly(tmp_path):
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: no competition named 'nope' on this hub")
+
+
+def test_serve_on_a_busy_port_says_so_and_how_to_fix_it(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = crunch("hub", "serve", "--port", str(port), "--root", str(tmp_path / "hub"))
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use",
+        "hint: pick another --port, or stop whatever is using this one",
+    ]
