@@ -3,6 +3,7 @@ submissions seen through our own client."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -117,6 +118,20 @@ def test_public_client_push_creates_a_submission_with_its_code_and_model(
     assert files["main.py"] == MAIN.encode()
     assert files["resources/model.bin"] == MODEL
     assert b"pandas" in files["requirements.txt"]
+
+
+def test_public_client_pushes_through_a_base_url_ending_with_a_slash(public_crunch, hub, tmp_path):
+    """Its whitelist look-up then asks for `//v2/libraries`, which must still be found."""
+    workspace = set_up(public_crunch, hub, tmp_path, "--no-data")
+    write_submission(workspace)
+    slashed = dataclasses.replace(
+        public_crunch,
+        argv=tuple(arg + "/" if arg == hub.url else arg for arg in public_crunch.argv),
+    )
+
+    done = slashed.ok("push", "-m", "slashed", cwd=workspace)
+
+    assert "submission #1 succesfully uploaded!" in done.stdout
 
 
 def test_public_client_second_push_reuses_its_uploaded_files(public_crunch, hub, tmp_path):
