@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crunch_cli.api import HubClient
+from crunch_cli.api.client import DEFAULT_API_BASE_URL
 from crunch_cli.download import Outcome, Progress, download_data
 from crunch_cli.errors import (
     CrunchError,
@@ -104,7 +105,7 @@ def setup_project(
 def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None = None) -> None:
     """Trade a fresh setup token for a project token, for this workspace's project only."""
     config = workspace.config
-    upgraded = _upgrade(base_url or config.api_base_url, setup_token)
+    upgraded = _upgrade(base_url or config.api_base_url or DEFAULT_API_BASE_URL, setup_token)
     project = upgraded["project"]
     if int(project["userId"]) != config.user_id or project.get("name") != config.project_name:
         raise WorkspaceError(

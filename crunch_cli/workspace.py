@@ -62,12 +62,16 @@ def atomic_write_json(path: Path, value: Any) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class ProjectConfig:
-    """What `.crunchdao/project.json` records; camelCase on disk like the hub's JSON."""
+    """What `.crunchdao/project.json` records; camelCase on disk like the hub's JSON.
+
+    `api_base_url` is None in a workspace made by the public crunch-cli, which does not
+    record its hub: `--api-base-url` (or the default) then says where to go.
+    """
 
     competition_name: str
     project_name: str
     user_id: int
-    api_base_url: str
+    api_base_url: str | None
     size_variant: str = "default"
     model_directory: str = DEFAULT_MODEL_DIRECTORY
 
@@ -87,8 +91,8 @@ class ProjectConfig:
             competition_name=value["competitionName"],
             project_name=value["projectName"],
             user_id=int(value["userId"]),
-            api_base_url=value["apiBaseUrl"],
-            size_variant=value.get("sizeVariant", "default"),
+            api_base_url=value.get("apiBaseUrl"),
+            size_variant=str(value.get("sizeVariant", "default")).lower(),
             model_directory=value.get("modelDirectory", DEFAULT_MODEL_DIRECTORY),
         )
 
@@ -152,7 +156,8 @@ class Workspace:
         return token
 
     def write_token(self, token: str) -> None:
-        atomic_write_text(self.metadata_dir / TOKEN_FILE, token.strip() + "\n", mode=0o600)
+        # No trailing newline: the public crunch-cli sends the file's bytes as a header value.
+        atomic_write_text(self.metadata_dir / TOKEN_FILE, token.strip(), mode=0o600)
 
     @property
     def competition_cache_path(self) -> Path:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from crunch_cli.workspace import Workspace
 
+DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0
 PAGE_SIZE = 100
 
@@ -116,7 +117,8 @@ class HubClient:
     @classmethod
     def for_workspace(cls, workspace: Workspace, base_url: str | None = None) -> HubClient:
         """The hub this workspace was set up with (unless overridden), with its token."""
-        return cls(base_url or workspace.config.api_base_url, workspace.read_token())
+        recorded = workspace.config.api_base_url
+        return cls(base_url or recorded or DEFAULT_API_BASE_URL, workspace.read_token())
 
     @property
     def session(self) -> requests.Session:

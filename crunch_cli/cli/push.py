@@ -52,7 +52,7 @@ def push(
     state: State = ctx.obj
     workspace = Workspace.find()
     base_url = state.base_url(workspace.config.api_base_url)
-    cache = UploadCache(workspace.metadata_dir / CACHE_FILE, base_url)
+    cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(workspace, main_file=main_file, freeze=not no_pip_freeze, cache=cache)
     for note in bundle.notes:
         typer.echo(f"note: {note}", err=True)

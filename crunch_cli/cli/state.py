@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from crunch_cli.api.client import DEFAULT_API_BASE_URL
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
     from crunch_cli.api import HubClient
-
-DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclasses.dataclass

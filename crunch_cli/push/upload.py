@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,52 +60,73 @@ class UploadProgress(Protocol):
 
 
 class UploadCache:
-    """The JSON cache; thread-safe, saved atomically after each change of an upload."""
+    """`.crunchdao/upload-cache.json`, in the public crunch-cli's format (version 1).
 
-    def __init__(self, path: Path, base_url: str) -> None:
+    Sharing its format means either client reuses the other's uploads instead of fighting
+    over the file. An entry is one content (`checksum`) held by one hub upload, with the
+    paths known to have that content (`knownLocations`: size and mtime, the fast path).
+    Thread-safe; saved atomically after each change of an upload.
+    """
+
+    VERSION = 1
+    TIME_TO_LIVE = 3
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.base_url = base_url
         self._lock = threading.Lock()
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             data = {}
-        self.hashes: dict[str, dict[str, Any]] = data.get("hashes", {})
-        self.uploads: dict[str, dict[str, Any]] = data.get("uploads", {})
+        entries = data.get("entries") if data.get("version") == self.VERSION else None
+        self._entries: dict[str, dict[str, Any]] = {
+            entry["checksum"]: entry
+            for entry in entries or []
+            if isinstance(entry, dict) and {"checksum", "uploadId"} <= entry.keys()
+        }
+        # Paths hashed by this process: (size, mtime, checksum), recorded as known locations.
+        self._seen: dict[str, tuple[int, str, str]] = {}
 
-    def sha256(self, path: Path) -> str:
-        """The file's sha256, trusting the cache while size and mtime are unchanged."""
+    def sha256(self, relative_path: str, path: Path) -> str:
+        """The file's sha256, trusting a known location while its size and mtime hold."""
         stat = path.stat()
-        key = str(path.resolve())
-        known = self.hashes.get(key)
-        if known and known["size"] == stat.st_size and known["mtimeNs"] == stat.st_mtime_ns:
-            return known["sha256"]
+        modified = _modification_time(stat.st_mtime)
+        for entry in self._entries.values():
+            for location in entry.get("knownLocations") or []:
+                if location.get("path") == relative_path and (
+                    location.get("size"),
+                    location.get("modificationTime"),
+                ) == (stat.st_size, modified):
+                    return _hex(entry["checksum"])
         digest = hashlib.sha256()
         with open(path, "rb") as file:
             while block := file.read(HASH_BLOCK):
                 digest.update(block)
         with self._lock:
-            self.hashes[key] = {
-                "size": stat.st_size,
-                "mtimeNs": stat.st_mtime_ns,
-                "sha256": digest.hexdigest(),
-            }
+            self._seen[relative_path] = (stat.st_size, modified, _checksum(digest.hexdigest()))
         return digest.hexdigest()
 
     def upload_id(self, sha256: str) -> str | None:
-        entry = self.uploads.get(sha256)
-        if entry and entry.get("hub") == self.base_url:
-            return entry["uploadId"]
-        return None
+        """The upload holding this content, unless the cache already knows it expired."""
+        entry = self._entries.get(_checksum(sha256))
+        if entry is None or _expired(entry.get("expiresAt")):
+            return None
+        return entry["uploadId"]
 
-    def remember(self, sha256: str, upload_id: str) -> None:
+    def remember(self, sha256: str, upload: dict[str, Any]) -> None:
         with self._lock:
-            self.uploads[sha256] = {"uploadId": upload_id, "hub": self.base_url}
+            entry = self._entries.setdefault(_checksum(sha256), {"knownLocations": []})
+            entry.update(
+                checksum=_checksum(sha256),
+                uploadId=upload["id"],
+                expiresAt=upload.get("expiresAt"),
+                timeToLive=self.TIME_TO_LIVE,
+            )
             self._save()
 
     def forget(self, sha256: str) -> None:
         with self._lock:
-            self.uploads.pop(sha256, None)
+            self._entries.pop(_checksum(sha256), None)
             self._save()
 
     def save(self) -> None:
@@ -112,7 +134,45 @@ class UploadCache:
             self._save()
 
     def _save(self) -> None:
-        atomic_write_json(self.path, {"hashes": self.hashes, "uploads": self.uploads})
+        for relative_path, (size, modified, checksum) in self._seen.items():
+            for entry in self._entries.values():
+                locations = [
+                    location
+                    for location in entry.get("knownLocations") or []
+                    if location.get("path") != relative_path
+                ]
+                if entry["checksum"] == checksum:
+                    locations.append(
+                        {"path": relative_path, "size": size, "modificationTime": modified}
+                    )
+                entry["knownLocations"] = locations
+        entries = sorted(self._entries.values(), key=lambda entry: entry["checksum"])
+        atomic_write_json(self.path, {"version": self.VERSION, "entries": entries})
+
+
+def _checksum(sha256: str) -> str:
+    return f"sha256:{sha256}"
+
+
+def _hex(checksum: str) -> str:
+    return checksum.removeprefix("sha256:")
+
+
+def _modification_time(mtime: float) -> str:
+    """As the public client writes it: naive UTC, ISO 8601."""
+    return datetime.fromtimestamp(mtime, tz=timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def _expired(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        expires = datetime.fromisoformat(value)
+    except ValueError:
+        return True
+    if expires.tzinfo is not None:
+        expires = expires.astimezone(timezone.utc).replace(tzinfo=None)
+    return expires <= datetime.now(tz=timezone.utc).replace(tzinfo=None)
 
 
 @dataclasses.dataclass
@@ -124,7 +184,7 @@ class UploadReport:
 
 
 def blob_from_file(name: str, path: Path, cache: UploadCache) -> Blob:
-    return Blob(name=name, size=path.stat().st_size, sha256=cache.sha256(path), source=path)
+    return Blob(name=name, size=path.stat().st_size, sha256=cache.sha256(name, path), source=path)
 
 
 def blob_from_bytes(name: str, content: bytes) -> Blob:
@@ -204,6 +264,7 @@ class _Uploader:
     def ensure(self, blob: Blob) -> str:
         upload = self._existing(blob)
         if upload is not None and upload["status"] == "SUCCEEDED":
+            self.cache.remember(blob.sha256, upload)  # a fresh expiry and time to live
             with self._lock:
                 self.reused += 1
             if self.progress:
@@ -211,7 +272,7 @@ class _Uploader:
             return upload["id"]
         if upload is None:
             upload = self.client.create_upload(blob.name, blob.size, self.chunk_size)
-            self.cache.remember(blob.sha256, upload["id"])
+            self.cache.remember(blob.sha256, upload)
         with self._lock:
             self.started[blob.sha256] = upload["id"]
         chunks = upload.get("chunks") or []

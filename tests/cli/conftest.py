@@ -152,37 +152,6 @@ def dropping_proxy(hub) -> Iterator[callable]:
         proxy.close()
 
 
-def received_bytes(hub) -> int:
-    """Every upload byte the hub has taken in, across all uploads."""
-    from sqlalchemy import func, select
-
-    from crunch_cli.hub.models import Upload
-    from crunch_cli.hub.store import HubStore
-
-    with HubStore(hub.settings) as store, store.session() as session:
-        return session.scalar(select(func.coalesce(func.sum(Upload.received_bytes), 0)))
-
-
-def confirmed_chunks(hub) -> int:
-    from sqlalchemy import func, select
-
-    from crunch_cli.hub.models import UploadChunk
-    from crunch_cli.hub.store import HubStore
-
-    with HubStore(hub.settings) as store, store.session() as session:
-        return session.scalar(select(func.count()).where(UploadChunk.completed))
-
-
-def upload_statuses(hub) -> list[str]:
-    from sqlalchemy import select
-
-    from crunch_cli.hub.models import Upload
-    from crunch_cli.hub.store import HubStore
-
-    with HubStore(hub.settings) as store, store.session() as session:
-        return sorted(session.scalars(select(Upload.status)))
-
-
 @pytest.fixture
 def workspace(hub, crunch, tmp_path: Path) -> Path:
     """A set-up timeseries workspace with its data; the current folder is its root."""

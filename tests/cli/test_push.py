@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import confirmed_chunks, received_bytes, upload_statuses
+from hub_state import confirmed_chunks, received_bytes, upload_statuses
 
 MAIN = """\
 import pandas
@@ -423,7 +423,7 @@ def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub)
 
     write(workspace, {"main.py": MAIN, "requirements.txt": "pandas\n"})
     local = Workspace(workspace)
-    cache = UploadCache(local.metadata_dir / CACHE_FILE, hub.url)
+    cache = UploadCache(local.metadata_dir / CACHE_FILE)
     bundle = build_bundle(local, cache=cache)
 
     with pytest.raises(ApiError) as refused:
@@ -431,4 +431,4 @@ def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub)
 
     assert refused.value.code == "DAILY_SUBMISSION_LIMIT_EXCEEDED"
     assert upload_statuses(hub) == []
-    assert UploadCache(local.metadata_dir / CACHE_FILE, hub.url).uploads == {}
+    assert json.loads((local.metadata_dir / CACHE_FILE).read_text())["entries"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -343,3 +344,34 @@ def test_help_imports_no_heavy_module():
     ).stdout.strip()
 
     assert loaded == ""
+
+
+def test_a_workspace_made_by_the_public_client_works_with_ours(hub, crunch, tmp_path):
+    """The public crunch-cli records no hub URL and a sizeVariant in capitals."""
+    token = hub.mint_token(COMPETITION, "alice", "alpha")
+    made = crunch("--api-base-url", hub.url, "setup", COMPETITION, "alpha", "--token", token)
+    assert made.exit_code == 0, made.output
+    root = tmp_path / f"{COMPETITION}-alpha"
+    project = root / ".crunchdao" / "project.json"
+    config = json.loads(project.read_text())
+    project.write_text(
+        json.dumps(
+            {
+                **{k: config[k] for k in ("competitionName", "projectName", "userId")},
+                "sizeVariant": "DEFAULT",
+            }
+        )
+    )
+    (root / "data" / "y_train.parquet").unlink()
+    os.chdir(root)
+
+    result = crunch("--api-base-url", hub.url, "download")
+
+    assert result.exit_code == 0, result.output
+    assert "(1 downloaded," in result.stdout
+
+
+def test_the_token_file_holds_the_token_alone(workspace):
+    content = (workspace / ".crunchdao" / "token").read_bytes()
+
+    assert content == content.strip()

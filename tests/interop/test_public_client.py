@@ -207,3 +207,18 @@ def test_public_client_push_names_the_library_the_hub_does_not_allow(public_crun
     assert "- leftpad-unknown" in done.stdout
     client, project = client_for(hub, workspace)
     assert client.submissions(COMPETITION, project["userId"], "alpha") == []
+
+
+def test_both_clients_push_from_one_workspace_and_share_the_upload_cache(
+    public_crunch, our_crunch, hub, tmp_path
+):
+    workspace = set_up(our_crunch, hub, tmp_path, "--no-data")
+    write_submission(workspace)
+    public_crunch.ok("push", "-m", "theirs first", cwd=workspace)
+
+    ours = our_crunch.ok("push", "-m", "then ours", cwd=workspace)
+    theirs = public_crunch.ok("push", "-m", "theirs again", cwd=workspace)
+
+    assert "model.bin (16.4 KB): unchanged, not sent" in ours.stderr
+    assert "reused cached model file: model.bin" in theirs.stdout
+    assert submitted_files(hub, workspace, 3)["resources/model.bin"] == MODEL
