@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -177,6 +178,32 @@ class Caller:
             **extra,
         }
         return self.call("POST", self.project_path(4) + "/submissions", json=body)
+
+    def create_run(self, submission_id: int, **extra: Any) -> dict:
+        response = self.call(
+            "POST", self.project_path(3) + "/runs", json={"submissionId": submission_id, **extra}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def run(self, run_id: int) -> dict:
+        response = self.call("GET", f"{self.project_path(3)}/runs/{run_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_for_run(self, run_id: int, timeout: float = 60.0) -> dict:
+        """Poll until the run is COMPLETED; fail the test if it takes longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        while (run := self.run(run_id))["status"] != "COMPLETED":
+            assert time.monotonic() < deadline, f"run {run_id} still {run['status']}"
+            time.sleep(0.05)
+        return run
+
+    def run_logs(self, run_id: int, after: int | None = None) -> list[dict]:
+        params = {} if after is None else {"after": after}
+        response = self.call("GET", f"{self.project_path(3)}/runs/{run_id}/logs", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
 
 
 def make_caller(

@@ -49,10 +49,12 @@ DatabaseOption = Annotated[
 ]
 
 
-def _settings(root: Path, database_url: str | None, public_url: str | None = None) -> HubSettings:
+def _settings(
+    root: Path, database_url: str | None, public_url: str | None = None, workers: int = 1
+) -> HubSettings:
     from crunch_cli.hub.settings import HubSettings
 
-    return HubSettings(root=root, database_url=database_url, public_url=public_url)
+    return HubSettings(root=root, database_url=database_url, public_url=public_url, workers=workers)
 
 
 def _check_format(value: str) -> str:
@@ -93,12 +95,20 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Add one demo competition per format, print tokens.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="How many submissions run at once (0: runs wait in the queue).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the hub until Ctrl-C."""
     from crunch_cli.hub import demo as demo_data
     from crunch_cli.hub import organizer, server
 
-    settings = _settings(root, database_url, public_url)
+    settings = _settings(root, database_url, public_url, workers)
     names = demo_data.create_demo_competitions(settings) if demo else []
 
     def announce(url: str) -> None:

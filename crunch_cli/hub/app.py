@@ -12,11 +12,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from crunch_cli import __version__
 from crunch_cli.hub import whitelist
 from crunch_cli.hub.errors import install_error_handlers
+from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.routes import (
     blobs,
     competitions,
     data,
+    leaderboards,
     libraries,
+    runs,
     submissions,
     tokens,
     uploads,
@@ -25,7 +28,18 @@ from crunch_cli.hub.routes import (
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
 
-ROUTERS = (tokens, competitions, data, users, libraries, blobs, uploads, submissions)
+ROUTERS = (
+    tokens,
+    competitions,
+    data,
+    users,
+    libraries,
+    blobs,
+    uploads,
+    submissions,
+    runs,
+    leaderboards,
+)
 EXTRA_LIBRARIES_FILE = "libraries.json"
 
 _REPEATED_SLASHES = re.compile(rb"/{2,}")
@@ -53,12 +67,15 @@ def create_app(settings: HubSettings) -> FastAPI:
     `CrunchError` in the caller rather than inside the server's start-up log.
     """
     store = HubStore(settings)
+    executor = Executor(store, settings.workers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        executor.start()
         try:
             yield
         finally:
+            executor.stop()
             store.close()
 
     app = FastAPI(
@@ -70,6 +87,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         openapi_url=None,
     )
     app.state.store = store
+    app.state.executor = executor
     app.state.libraries = whitelist.load(settings.root / EXTRA_LIBRARIES_FILE)
     install_error_handlers(app)
     for module in ROUTERS:

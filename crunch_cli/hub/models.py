@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -275,3 +276,46 @@ class SubmissionFile(Base):
     media_type: Mapped[str] = mapped_column(String(200))
 
     submission: Mapped[Submission] = relationship(back_populates="files")
+
+
+class Run(Base):
+    """One execution of a submission on the hub's hidden data.
+
+    `status` moves CREATED (queued) → PENDING (a worker prepares it) → RUNNING → CLEANING
+    (judging, tidying) → COMPLETED. `terminated` records that someone asked to stop it.
+    """
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="CREATED", index=True)
+    success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    terminated: Mapped[bool] = mapped_column(Boolean, default=False)
+    exit_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    train_frequency: Mapped[int] = mapped_column(Integer, default=1)
+    force_first_train: Mapped[bool] = mapped_column(Boolean, default=True)
+    metric: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    project: Mapped[Project] = relationship()
+    submission: Mapped[Submission] = relationship()
+
+
+class RunLog(Base):
+    """One line of a run's output; ids grow in arrival order, so `after=<id>` pages them."""
+
+    __tablename__ = "run_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    emitter: Mapped[str] = mapped_column(String(10))
+    error: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

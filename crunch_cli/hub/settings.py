@@ -9,6 +9,8 @@ from pathlib import Path
 DATABASE_FILE = "hub.sqlite3"
 BLOBS_DIRECTORY = "blobs"
 SECRET_FILE = "secret"
+RUNS_DIRECTORY = "runs"
+ENVIRONMENTS_DIRECTORY = "environments"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,6 +18,7 @@ class HubSettings:
     """Everything under `root` belongs to the hub: the default SQLite database, the blob
     folder and the signing key. `public_url` is only needed when the hub sits behind a
     proxy; otherwise signed URLs are built from the URL each request came in on.
+    `workers` is how many submissions run at once (0: runs queue up, none starts).
     """
 
     root: Path
@@ -24,6 +27,7 @@ class HubSettings:
     setup_token_ttl: timedelta = timedelta(minutes=3)
     signed_url_ttl: timedelta = timedelta(hours=6)
     upload_ttl: timedelta = timedelta(hours=24)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())
@@ -39,3 +43,11 @@ class HubSettings:
     @property
     def secret_path(self) -> Path:
         return self.root / SECRET_FILE
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / RUNS_DIRECTORY
+
+    @property
+    def environments_dir(self) -> Path:
+        return self.root / ENVIRONMENTS_DIRECTORY

@@ -1,0 +1,386 @@
+"""The worker pool that executes queued runs, oldest first, with the runner of `crunch test`.
+
+Each run gets a fresh folder `<root>/runs/<id>/`: `code/` holds the submission's files
+(code at the root, model files under its model directory) and is the working directory;
+`data/` holds read-only copies of the training data and the hidden test features. The
+hidden targets never enter that folder: the hub itself checks and scores the predictions
+the child wrote, so a submission cannot grade itself. The folder is removed afterwards.
+
+The queue lives in the database, so it survives restarts; a worker wakes when a run is
+created here, and every `POLL_SECONDS` for runs queued by another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import stat
+import threading
+import time
+from pathlib import Path, PurePosixPath
+
+from crunch_cli.hub import environments, runs
+from crunch_cli.hub.models import Competition, DataFile, Run
+from crunch_cli.hub.organizer import HIDDEN_FILES
+from crunch_cli.hub.runs import HUB, RUNNER, USER, LogLine, Outcome
+from crunch_cli.hub.store import HubStore
+from crunch_cli.hub.submissions import REQUIREMENTS_FILE, workspace_path
+from crunch_cli.runner.checks import Check
+from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, Judging, RunSpec
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+TERMINATE_WAIT_SECONDS = 10.0
+LOG_FLUSH_SECONDS = 0.2
+MAX_LOG_LINES = 20_000
+MAX_LINE_LENGTH = 10_000
+PREDICTION_FILE = "prediction.parquet"
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+@dataclasses.dataclass
+class _Active:
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class Executor:
+    """`workers` threads; `start()` once the store is open, `stop()` before closing it."""
+
+    def __init__(self, store: HubStore, workers: int) -> None:
+        self.store = store
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._active: dict[int, _Active] = {}
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        runs.recover(self.store)
+        for number in range(self.workers):
+            thread = threading.Thread(
+                target=self._work, name=f"crunch-hub-worker-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """A run was queued: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    def terminate(self, run_id: int, wait: float = TERMINATE_WAIT_SECONDS) -> None:
+        """Stop a run a worker holds, and wait (a little) until it is recorded as ended."""
+        with self._lock:
+            active = self._active.get(run_id)
+        if active is not None:
+            active.stop.set()
+            active.done.wait(wait)
+
+    def stop(self, wait: float = TERMINATE_WAIT_SECONDS) -> None:
+        """Stop the workers; a run in progress is stopped and recorded as failed."""
+        self._stopping.set()
+        self._wakeup.set()
+        with self._lock:
+            for active in self._active.values():
+                active.stop.set()
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            claimed = self._claim()
+            if claimed is None:
+                self._wakeup.wait(POLL_SECONDS)
+                continue
+            run_id, active = claimed
+            try:
+                execute(self.store, run_id, active.stop, self._stopping)
+            except Exception:  # keep the worker alive whatever happens to one run
+                logger.exception("run %s could not be recorded", run_id)
+            finally:
+                with self._lock:
+                    del self._active[run_id]
+                active.done.set()
+
+    def _claim(self) -> tuple[int, _Active] | None:
+        # Under the lock, so `terminate` finds a run as soon as it is no longer queued.
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            run_id = runs.next_queued(self.store)
+            if run_id is None:
+                return None
+            active = self._active[run_id] = _Active()
+            return run_id, active
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What the database says about a run, read once before it starts."""
+
+    run_id: int
+    submission_number: int
+    files: dict[str, str]  # workspace path → blob key
+    main_file: str
+    model_directory: str
+    requirements: str | None
+    data: dict[str, Path]  # X_train, y_train, X_test blobs
+    y_test: Path | None
+    format: Format
+    columns: ColumnNames
+    embargo: int
+    number_of_features: int
+    checks: tuple[Check, ...]
+    metric: str
+    train_frequency: int
+    force_first_train: bool
+    time_limit: int
+    memory_limit_mb: int
+
+
+def execute(
+    store: HubStore, run_id: int, stop: threading.Event, hub_stopping: threading.Event
+) -> None:
+    """Run one claimed run to its end and record the outcome; never raises for the
+    submission's faults, which are the run's result.
+    """
+    folder = store.settings.runs_dir / str(run_id)
+    log = LogSink(store, run_id)
+    try:
+        outcome = _execute(store, run_id, folder, log, stop)
+    except Exception as error:
+        logger.exception("run %s failed inside the hub", run_id)
+        message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+        outcome = Outcome(False, "error", f"the hub could not run this submission: {message}")
+        if not stop.is_set():
+            log.hub(outcome.error_message or "", error=True)
+    if stop.is_set() and not outcome.success:
+        if hub_stopping.is_set():
+            outcome = Outcome(False, "error", runs.HUB_STOPPED, outcome.exit_code)
+            log.hub(runs.HUB_STOPPED, error=True)
+        else:
+            outcome = Outcome(False, "terminated", runs.TERMINATED_MESSAGE, outcome.exit_code)
+    log.close()  # every line is stored before the run reads as completed
+    runs.finish(store, run_id, outcome)
+    _remove(folder)
+
+
+def _execute(
+    store: HubStore, run_id: int, folder: Path, log: LogSink, stop: threading.Event
+) -> Outcome:
+    job = _load(store, run_id)
+    log.hub(f"run {run_id}: submission #{job.submission_number}")
+    _remove(folder)  # left over by a hub that stopped half-way
+    spec = _prepare(store, job, folder)
+    python = environments.python_for(
+        job.requirements, store.settings.environments_dir, log.hub, stop
+    )
+    if stop.is_set() or not runs.mark_running(store, run_id):
+        return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
+    if python is not None:
+        spec = dataclasses.replace(spec, python=python)
+    from crunch_cli.runner import run
+
+    result = run(spec, on_output=log.output, stop=stop)
+    runs.mark_cleaning(store, run_id)
+    if not result.ok:
+        reason = result.exit_reason or "error"
+        log.hub(f"the run failed ({reason}): {result.error}", error=True)
+        return Outcome(False, reason, result.error, result.exit_code)
+    assert result.predictions_path is not None
+    return _judge(job, spec, result.predictions_path, log)
+
+
+def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Outcome:
+    import pandas
+
+    from crunch_cli.runner.judge import judge
+
+    predictions = pandas.read_parquet(predictions_path)
+    failures, score = judge(
+        predictions, spec, Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
+    )
+    if failures:
+        for failure in failures:
+            log.hub(f"check failed: {failure}", error=True)
+        message = f"the predictions failed {len(failures)} check(s); first: {failures[0]}"
+        return Outcome(False, "checks", message, 0)
+    if score is None:
+        log.hub("the predictions passed every check; this competition has no hidden targets")
+        return Outcome(True, exit_code=0)
+    if score.value is None:
+        log.hub(f"the predictions cannot be scored: {score.error}", error=True)
+        return Outcome(False, "checks", f"the predictions cannot be scored: {score.error}", 0)
+    log.hub(f"score: {score.metric} {score.value:.6f}")
+    return Outcome(True, exit_code=0, score=score.value)
+
+
+def _load(store: HubStore, run_id: int) -> _Job:
+    with store.session() as session:
+        row = session.get(Run, run_id)
+        assert row is not None
+        submission = row.submission
+        competition: Competition = submission.project.competition
+        files = {workspace_path(submission, item): item.blob_key for item in submission.files}
+        requirements = None
+        if REQUIREMENTS_FILE in files:
+            requirements = store.blobs.path(files[REQUIREMENTS_FILE]).read_text(errors="replace")
+        data, y_test = _data_blobs(store, competition.data_files)
+        return _Job(
+            run_id=run_id,
+            submission_number=submission.number,
+            files=files,
+            main_file=submission.main_file_path,
+            model_directory=submission.model_directory_path,
+            requirements=requirements,
+            data=data,
+            y_test=y_test,
+            format=Format(competition.format),
+            columns=ColumnNames(
+                id=competition.id_column,
+                moon=competition.moon_column,
+                target=competition.target_column,
+                prediction=competition.prediction_column,
+            ),
+            embargo=competition.embargo,
+            number_of_features=len(competition.features),
+            checks=tuple(
+                Check(check.function, check.scope, check.order, dict(check.parameters))
+                for check in competition.checks
+            ),
+            metric=row.metric,
+            train_frequency=row.train_frequency,
+            force_first_train=row.force_first_train,
+            time_limit=competition.run_time_limit_seconds,
+            memory_limit_mb=competition.run_memory_limit_mb,
+        )
+
+
+def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, Path], Path | None]:
+    """The training files of the release, and the hidden test set when the competition
+    has one (else the released X_test, and y_test if it was released)."""
+    public = {item.key: item for item in files if not item.hidden}
+    hidden = {item.key: item for item in files if item.hidden}
+    test = hidden if all(key in hidden for key in HIDDEN_FILES) else public
+    chosen = {"X_train": public["X_train"], "y_train": public["y_train"], "X_test": test["X_test"]}
+    y_test = test.get("y_test")
+    return (
+        {key: store.blobs.path(item.blob_key) for key, item in chosen.items()},
+        None if y_test is None else store.blobs.path(y_test.blob_key),
+    )
+
+
+def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
+    code, data = folder / "code", folder / "data"
+    for path, blob_key in job.files.items():
+        target = code / PurePosixPath(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store.blobs.path(blob_key), target)
+    data.mkdir(parents=True)
+    copies = {}
+    for key, source in job.data.items():
+        copies[key] = data / f"{key}.parquet"
+        shutil.copyfile(source, copies[key])
+        copies[key].chmod(READ_ONLY)
+    scratch = folder / "tmp"
+    scratch.mkdir()
+    main_file = code / job.main_file
+    if main_file.suffix == ".ipynb":
+        from crunch_cli.runner.local import convert_notebook_file
+
+        main_file, _warnings = convert_notebook_file(main_file, folder)
+    return RunSpec(
+        main_file=main_file,
+        model_dir=code / job.model_directory,
+        data=DataFiles(copies["X_train"], copies["y_train"], copies["X_test"]),
+        format=job.format,
+        prediction_path=folder / PREDICTION_FILE,
+        columns=job.columns,
+        working_directory=code,
+        code_directory=code,
+        embargo=job.embargo,
+        number_of_features=job.number_of_features,
+        train_frequency=job.train_frequency,
+        force_first_train=job.force_first_train,
+        total_timeout=job.time_limit,
+        memory_limit=job.memory_limit_mb * MIB,
+        network=False,
+        environment={"TMPDIR": str(scratch)},
+    )
+
+
+def _remove(folder: Path) -> None:
+    """Delete a run folder, including read-only folders the submission may have made."""
+    for directory, _subdirectories, _files in os.walk(folder):
+        with contextlib.suppress(OSError):
+            Path(directory).chmod(stat.S_IRWXU)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class LogSink:
+    """Collects a run's lines as they arrive and stores them every LOG_FLUSH_SECONDS, so a
+    chatty submission costs one transaction per batch rather than one per line.
+    """
+
+    def __init__(self, store: HubStore, run_id: int) -> None:
+        self.store = store
+        self.run_id = run_id
+        self._lines: list[LogLine] = []
+        self._user_lines = 0
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._flush_loop, daemon=True)
+        self._thread.start()
+
+    def output(self, source: str, line: str) -> None:
+        """The runner's callback: the child's stdout/stderr, or the runner's own lines."""
+        if source in ("stdout", "stderr"):
+            self._user_lines += 1
+            if self._user_lines > MAX_LOG_LINES:
+                if self._user_lines == MAX_LOG_LINES + 1:
+                    self.hub(f"the log stops here: the run printed over {MAX_LOG_LINES} lines")
+                return
+            self._add(LogLine(USER, line[:MAX_LINE_LENGTH], error=source == "stderr"))
+        else:
+            self._add(LogLine(RUNNER, line[:MAX_LINE_LENGTH]))
+
+    def hub(self, line: str, error: bool = False) -> None:
+        self._add(LogLine(HUB, line[:MAX_LINE_LENGTH], error=error))
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()
+        self._flush()
+
+    def _add(self, line: LogLine) -> None:
+        with self._lock:
+            self._lines.append(line)
+
+    def _flush_loop(self) -> None:
+        while not self._closed.wait(LOG_FLUSH_SECONDS):
+            try:
+                self._flush()
+            except Exception:  # the next flush retries; the run goes on
+                logger.exception("could not store the log of run %s", self.run_id)
+
+    def _flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if not lines:
+            return
+        try:
+            runs.add_logs(self.store, self.run_id, lines)
+        except Exception:
+            with self._lock:
+                self._lines[:0] = lines
+            raise

@@ -1,0 +1,261 @@
+"""Runs as the database knows them: create, find, list, log lines, and every status change.
+
+Each change of status is a conditional UPDATE (`... WHERE status = <expected>`), so the
+HTTP side (terminating a queued run) and the workers (claiming it) can race without a
+lock and without a run ever being taken twice or finished twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crunch_cli.hub.deps import PageRequest
+from crunch_cli.hub.errors import not_found
+from crunch_cli.hub.models import Competition, Project, Run, RunLog, Submission, utcnow
+from crunch_cli.hub.store import HubStore
+from crunch_cli.hub.views import iso, page
+
+CREATED, PENDING, RUNNING, CLEANING, COMPLETED = (
+    "CREATED",
+    "PENDING",
+    "RUNNING",
+    "CLEANING",
+    "COMPLETED",
+)
+ACTIVE = (PENDING, RUNNING, CLEANING)
+USER, RUNNER, HUB = "user", "runner", "hub"
+HUB_STOPPED = "the hub stopped while this run was running"
+TERMINATED_MESSAGE = "the run was terminated"
+
+
+class NewRun(BaseModel):
+    """The body of `POST .../runs`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    submission_id: int = Field(alias="submissionId")
+    train_frequency: int = Field(default=1, ge=1, alias="trainFrequency")
+    force_first_train: bool = Field(default=True, alias="forceFirstTrain")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a run ended, as the worker records it."""
+
+    success: bool
+    exit_reason: str | None = None
+    error_message: str | None = None
+    exit_code: int | None = None
+    score: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class LogLine:
+    emitter: str
+    content: str
+    error: bool = False
+    created_at: datetime = dataclasses.field(default_factory=utcnow)
+
+
+def duration(row: Run) -> float | None:
+    """Seconds from start to end, once the run has ended."""
+    if row.started_at is None or row.ended_at is None:
+        return None
+    return round((row.ended_at - row.started_at).total_seconds(), 3)
+
+
+def view(row: Run) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "success": row.success,
+        "terminated": row.terminated,
+        "submission": {"id": row.submission.id, "number": row.submission.number},
+        "createdAt": iso(row.created_at),
+        "errorMessage": row.error_message,
+        "exitCode": row.exit_code,
+        "exitReason": row.exit_reason,
+        "startedAt": iso(row.started_at),
+        "endedAt": iso(row.ended_at),
+        "duration": duration(row),
+        # ours
+        "score": row.score,
+        "metric": row.metric,
+        "submissionNumber": row.submission.number,
+    }
+
+
+def log_view(row: RunLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "emitter": row.emitter,
+        "error": row.error,
+        "content": row.content,
+        "createdAt": iso(row.created_at),
+    }
+
+
+def create(session: Session, competition: Competition, project: Project, body: NewRun) -> Run:
+    submission = session.get(Submission, body.submission_id)
+    if submission is None or submission.project_id != project.id:
+        raise not_found(
+            "SUBMISSION_NOT_FOUND",
+            f"project {project.name!r} has no submission with id {body.submission_id}",
+            submissionId=body.submission_id,
+        )
+    row = Run(
+        project_id=project.id,
+        submission=submission,
+        train_frequency=body.train_frequency,
+        force_first_train=body.force_first_train,
+        metric=competition.metric,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find(session: Session, project: Project, run_id: int) -> Run:
+    row = session.get(Run, run_id)
+    if row is None or row.project_id != project.id:
+        raise not_found(
+            "RUN_NOT_FOUND", f"project {project.name!r} has no run {run_id}", runId=run_id
+        )
+    return row
+
+
+def page_of(session: Session, project: Project, request: PageRequest) -> dict[str, Any]:
+    """A page of the project's runs, newest first."""
+    total = session.scalar(select(func.count(Run.id)).where(Run.project_id == project.id)) or 0
+    rows = session.scalars(
+        select(Run)
+        .where(Run.project_id == project.id)
+        .order_by(Run.id.desc())
+        .offset(request.page * request.size)
+        .limit(request.size)
+    )
+    return page([view(row) for row in rows], request.page, request.size, total)
+
+
+def logs(session: Session, row: Run, after: int | None) -> list[dict[str, Any]]:
+    query = select(RunLog).where(RunLog.run_id == row.id)
+    if after is not None:
+        query = query.where(RunLog.id > after)
+    return [log_view(line) for line in session.scalars(query.order_by(RunLog.id))]
+
+
+# -- status changes -------------------------------------------------------------------------
+
+
+def _move(session: Session, run_id: int, expected: Sequence[str], **values: Any) -> bool:
+    """Apply `values` if the run is in one of the `expected` statuses; say if it was."""
+    result = session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_(expected)).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def next_queued(store: HubStore) -> int | None:
+    """Take the oldest queued run (CREATED → PENDING); None when the queue is empty."""
+    with store.session() as session:
+        for run_id in session.scalars(
+            select(Run.id).where(Run.status == CREATED).order_by(Run.id).limit(8)
+        ):
+            if _move(session, run_id, (CREATED,), status=PENDING):
+                return run_id
+    return None
+
+
+def mark_running(store: HubStore, run_id: int) -> bool:
+    with store.session() as session:
+        return _move(session, run_id, (PENDING,), status=RUNNING, started_at=utcnow())
+
+
+def mark_cleaning(store: HubStore, run_id: int) -> None:
+    with store.session() as session:
+        _move(session, run_id, (RUNNING,), status=CLEANING)
+
+
+def finish(store: HubStore, run_id: int, outcome: Outcome) -> None:
+    """Record the end of a run a worker took; a run never started gets a zero duration."""
+    now = utcnow()
+    with store.session() as session:
+        row = session.get(Run, run_id)
+        if row is None or row.status == COMPLETED:
+            return
+        _move(
+            session,
+            run_id,
+            ACTIVE,
+            status=COMPLETED,
+            success=outcome.success,
+            exit_reason=outcome.exit_reason,
+            error_message=outcome.error_message,
+            exit_code=outcome.exit_code,
+            score=outcome.score,
+            started_at=row.started_at or now,
+            ended_at=now,
+        )
+
+
+def request_termination(store: HubStore, run_id: int) -> bool:
+    """Mark the run as terminated; a queued one ends here and now. Returns True when a
+    worker holds the run and must stop it.
+    """
+    now = utcnow()
+    with store.session() as session:
+        if _move(
+            session,
+            run_id,
+            (CREATED,),
+            status=COMPLETED,
+            success=False,
+            terminated=True,
+            exit_reason="terminated",
+            error_message=TERMINATED_MESSAGE,
+            started_at=now,
+            ended_at=now,
+        ):
+            return False
+        return _move(session, run_id, ACTIVE, terminated=True)
+
+
+def recover(store: HubStore) -> None:
+    """After a (re)start: runs a worker had taken but not started go back to the queue;
+    runs that were running when the hub stopped are failed, with the reason.
+    """
+    now = utcnow()
+    with store.session() as session:
+        session.execute(update(Run).where(Run.status == PENDING).values(status=CREATED))
+        session.execute(
+            update(Run)
+            .where(Run.status.in_((RUNNING, CLEANING)))
+            .values(
+                status=COMPLETED,
+                success=False,
+                exit_reason="error",
+                error_message=HUB_STOPPED,
+                ended_at=now,
+            )
+        )
+
+
+def add_logs(store: HubStore, run_id: int, lines: Iterable[LogLine]) -> None:
+    with store.session() as session:
+        session.add_all(
+            RunLog(
+                run_id=run_id,
+                emitter=line.emitter,
+                error=line.error,
+                content=line.content,
+                created_at=line.created_at,
+            )
+            for line in lines
+        )
