@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -95,14 +96,34 @@ def _template_hub_root(
     return root
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hub_workers(n): how many runs the `hub` fixture executes at once (default 1)"
+    )
+
+
 @pytest.fixture
-def hub(tmp_path_factory: pytest.TempPathFactory, _template_hub_root: Path) -> Iterator[Hub]:
-    """A running hub with the three demo competitions, fresh for each test."""
+def hub_root(tmp_path_factory: pytest.TempPathFactory, _template_hub_root: Path) -> Path:
+    """A hub folder holding the demo competitions, no server on it yet (see `serve_hub`)."""
     root = tmp_path_factory.mktemp("hub") / "root"
     shutil.copytree(_template_hub_root, root)
-    settings = HubSettings(root)
+    return root
+
+
+@contextmanager
+def serve_hub(root: Path, workers: int = 1) -> Iterator[Hub]:
+    """A hub on `root` for the `with` block: tests that stop and restart hubs use this."""
+    settings = HubSettings(root, workers=workers)
     with serve_in_thread(settings) as server:
         yield Hub(url=server.url, root=root, settings=settings)
+
+
+@pytest.fixture
+def hub(request: pytest.FixtureRequest, hub_root: Path) -> Iterator[Hub]:
+    """A running hub with the three demo competitions, fresh for each test."""
+    marker = request.node.get_closest_marker("hub_workers")
+    with serve_hub(hub_root, workers=marker.args[0] if marker else 1) as running:
+        yield running
 
 
 # -- calling the hub over HTTP, for the hub's own tests ----------------------------------
@@ -214,6 +235,20 @@ def make_caller(
         json={"cloneToken": hub.mint_token(competition, user, project)},
     ).json()
     return Caller(hub.url, body["plain"], body["project"]["userId"], project, competition)
+
+
+@pytest.fixture
+def restartable_hub(hub_root: Path) -> Callable[..., AbstractContextManager[Hub]]:
+    """`with restartable_hub(workers=0) as hub:` starts a hub on the test's own folder;
+    a later `with` block starts a new one on the same folder, as a restart does.
+    """
+    return lambda workers=1: serve_hub(hub_root, workers)
+
+
+@pytest.fixture
+def new_caller() -> Callable[..., Caller]:
+    """`new_caller(hub, user, project)`: a caller for a hub the test started itself."""
+    return make_caller
 
 
 @pytest.fixture
