@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.demo import FORMATS, Step, tour
+from crunch_cli.demo import FORMATS, Step, run_tour
 
 
 def demo(
@@ -20,20 +20,26 @@ def demo(
         str, typer.Option("--format", help="Competition format: " + ", ".join(FORMATS) + ".")
     ] = "timeseries",
 ) -> None:
-    """Try the whole loop on a throw-away local hub: setup → data → test → push → score."""
+    """Try the whole loop on a throw-away local hub: setup → test → push → score."""
     if format not in FORMATS:
         raise typer.BadParameter("choose " + ", ".join(FORMATS), param_hint="--format")
     folder = Path(tempfile.mkdtemp(prefix="crunch-demo-"))
+    steps = 0
+
+    def emit(event: Step | str) -> None:
+        nonlocal steps
+        if isinstance(event, Step):
+            steps += 1
+            typer.secho(f"\n{steps}. {event.title}", bold=True)
+            typer.echo(f"   {event.explanation}")
+            typer.secho(f"   $ {event.command}", dim=True)
+        else:
+            typer.echo(f"   {event}")
+
     try:
-        number = 0
-        for event in tour(folder, format=format):
-            if isinstance(event, Step):
-                number += 1
-                typer.secho(f"\n{number}. {event.title}", bold=True)
-                typer.echo(f"   {event.explanation}")
-                typer.secho(f"   $ {event.command}", dim=True)
-            else:
-                typer.echo(f"   {event}")
+        score = run_tour(folder, emit, format=format)
+        if score is not None:
+            typer.secho(f"\nDone: your demo model scored {score:.4f} on the hub.", bold=True)
     finally:
         if keep:
             typer.echo(f"\nEverything is kept in {folder}")

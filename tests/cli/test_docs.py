@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import typer
 import typer.main
 
@@ -42,10 +43,29 @@ def test_every_command_has_help_and_appears_in_the_readme():
     assert missing == []
 
 
-def test_demo_walks_through_setup_and_shows_the_data(crunch):
+def test_demo_walks_through_the_whole_loop_and_prints_the_hub_score(crunch):
     result = crunch("demo")
 
     assert result.exit_code == 0, result.output
-    assert "1. Start a hub" in result.stdout
-    assert "3. Set up the workspace" in result.stdout
+    titles = re.findall(r"^\d+\. (.+)$", result.stdout, flags=re.MULTILINE)
+    assert titles == [
+        "Start a hub",
+        "Get a setup token",
+        "Set up the workspace",
+        "Write a model",
+        "Test it locally",
+        "Push it",
+        "Run it on the hub",
+        "See the leaderboard",
+    ]
     assert re.search(r"data/X_train\.parquet: [\d,]+ rows", result.stdout)
+    assert re.search(r"^   run 1 succeeded: spearman 0\.\d+$", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"Done: your demo model scored 0\.\d+ on the hub\.", result.stdout)
+
+
+@pytest.mark.parametrize("format", ["cross-sectional", "stream"])
+def test_demo_runs_every_format(crunch, format):
+    result = crunch("demo", "--format", format)
+
+    assert result.exit_code == 0, result.output
+    assert "run 1 succeeded" in result.stdout
