@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crunch_cli import __version__
-from crunch_cli.hub import whitelist
+from crunch_cli.hub import web, whitelist
 from crunch_cli.hub.errors import install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.routes import (
@@ -92,5 +92,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(web.router)
+    app.add_exception_handler(web.PageNotFound, web.not_found_page)
     app.add_middleware(CollapseSlashes)
     return app

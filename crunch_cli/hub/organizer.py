@@ -189,27 +189,34 @@ def mint_setup_token(
     settings: HubSettings, competition: str, user_login: str, project_name: str
 ) -> str:
     """A one-time token for `crunch setup`; the user and project are made on first use."""
-    _check_name(user_login, "user name")
-    _check_name(project_name, "project name")
     with HubStore(settings) as store, store.session() as session:
         row = _find_competition(session, competition)
-        user = session.scalars(select(User).where(User.login == user_login)).one_or_none()
-        if user is None:
-            user = User(login=user_login)
-            session.add(user)
-            session.flush()
-        project = session.scalars(
-            select(Project).where(
-                Project.competition_id == row.id,
-                Project.user_id == user.id,
-                Project.name == project_name,
-            )
-        ).one_or_none()
-        if project is None:
-            project = Project(competition_id=row.id, user_id=user.id, name=project_name)
-            session.add(project)
-            session.flush()
-        return tokens.mint_clone_token(session, project, settings.setup_token_ttl)
+        return setup_token_for(session, row, user_login, project_name, settings.setup_token_ttl)
+
+
+def setup_token_for(
+    session: Session, row: Competition, user_login: str, project_name: str, ttl: timedelta
+) -> str:
+    """`mint_setup_token` inside a transaction the caller holds (the hub's web page)."""
+    _check_name(user_login, "user name")
+    _check_name(project_name, "project name")
+    user = session.scalars(select(User).where(User.login == user_login)).one_or_none()
+    if user is None:
+        user = User(login=user_login)
+        session.add(user)
+        session.flush()
+    project = session.scalars(
+        select(Project).where(
+            Project.competition_id == row.id,
+            Project.user_id == user.id,
+            Project.name == project_name,
+        )
+    ).one_or_none()
+    if project is None:
+        project = Project(competition_id=row.id, user_id=user.id, name=project_name)
+        session.add(project)
+        session.flush()
+    return tokens.mint_clone_token(session, project, ttl)
 
 
 def _find_competition(session: Session, name: str) -> Competition:

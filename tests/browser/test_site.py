@@ -1,0 +1,85 @@
+"""In a real headless Chromium: open the competition page, copy the setup command, run it,
+push, and see the run appear on the project page with its score."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import crunch_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATE = Path(crunch_cli.__file__).parent / "templates" / "timeseries"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    with playwright.sync_playwright() as driver:
+        context = driver.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        yield context
+        context.close()
+
+
+def crunch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CRUNCH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "crunch_cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+def test_a_newcomer_goes_from_the_page_to_a_scored_run(hub, browser, tmp_path):
+    page = browser.new_page()
+    page.goto(f"{hub.url}/")
+    page.get_by_role("link", name="demo-timeseries").click()
+    page.get_by_label("user").fill("alice")
+    page.get_by_label("project").fill("alpha")
+    page.get_by_role("button", name="Get my setup command").click()
+    command = page.locator("#setup-command").inner_text()
+
+    setup = crunch(*shlex.split(command)[1:], cwd=tmp_path)
+    assert setup.returncode == 0, setup.stderr
+    workspace = tmp_path / "demo-timeseries-alpha"
+    for name in ("main.py", "requirements.txt"):
+        shutil.copyfile(TEMPLATE / name, workspace / name)
+    pushed = crunch("push", "-m", "from the browser", "--wait", cwd=workspace)
+    assert pushed.returncode == 0, pushed.stderr
+
+    page.goto(f"{hub.url}/competitions/demo-timeseries")
+    page.get_by_role("link", name="alpha").first.click()
+    page.screenshot(path=str(tmp_path / "project.png"), full_page=True)
+    score = page.locator("#runs td.score").first.inner_text()
+    assert re.fullmatch(r"0\.\d{4}", score)
+    assert "from the browser" in page.locator("#submissions").inner_text()
+    page.get_by_role("link", name="1", exact=True).first.click()
+    assert "network: blocked" in page.locator("#logs").inner_text()
