@@ -7,20 +7,27 @@ hidden targets never enter that folder: the hub itself checks and scores the pre
 the child wrote, so a submission cannot grade itself. The folder is removed afterwards.
 
 The queue lives in the database, so it survives restarts; a worker wakes when a run is
-created here, and every `POLL_SECONDS` for runs queued by another process.
+created here, and every `POLL_SECONDS` for runs queued by another process. Several hubs
+may serve one root: each claims runs atomically, holds a lock file while it lives (so a
+hub starting up fails only the runs of hubs that are gone), and stops its runs when any
+of them records a termination.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import logging
 import os
 import shutil
+import socket
 import stat
 import threading
 import time
+import uuid
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from crunch_cli.hub import environments, runs
 from crunch_cli.hub.models import Competition, DataFile, Run
@@ -34,6 +41,8 @@ from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, Judging,
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+TERMINATION_POLL_SECONDS = 0.5
+WORKERS_DIRECTORY = ".workers"
 TERMINATE_WAIT_SECONDS = 10.0
 LOG_FLUSH_SECONDS = 0.2
 MAX_LOG_LINES = 20_000
@@ -54,6 +63,8 @@ class Executor:
     def __init__(self, store: HubStore, workers: int) -> None:
         self.store = store
         self.workers = workers
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+        self._liveness: IO[str] | None = None
         self._lock = threading.Lock()
         self._active: dict[int, _Active] = {}
         self._wakeup = threading.Event()
@@ -61,7 +72,11 @@ class Executor:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        runs.recover(self.store)
+        path = _liveness_path(self.store, self.worker_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._liveness = open(path, "w")  # noqa: SIM115 -- held until stop()
+        fcntl.flock(self._liveness, fcntl.LOCK_EX)
+        runs.recover(self.store, lambda worker: _worker_alive(self.store, worker))
         for number in range(self.workers):
             thread = threading.Thread(
                 target=self._work, name=f"crunch-hub-worker-{number}", daemon=True
@@ -91,6 +106,10 @@ class Executor:
         deadline = time.monotonic() + wait
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._liveness is not None:
+            _liveness_path(self.store, self.worker_id).unlink(missing_ok=True)
+            self._liveness.close()
+            self._liveness = None
 
     def _work(self) -> None:
         while not self._stopping.is_set():
@@ -114,11 +133,35 @@ class Executor:
         with self._lock:
             if self._stopping.is_set():
                 return None
-            run_id = runs.next_queued(self.store)
+            run_id = runs.next_queued(self.store, self.worker_id)
             if run_id is None:
                 return None
             active = self._active[run_id] = _Active()
             return run_id, active
+
+
+def _liveness_path(store: HubStore, worker: str) -> Path:
+    return store.settings.runs_dir / WORKERS_DIRECTORY / f"{worker.rsplit(':', 1)[-1]}.lock"
+
+
+def _worker_alive(store: HubStore, worker: str) -> bool:
+    """Whether the hub process that took a run still holds its lock file; a hub on another
+    machine cannot be checked from here, so it counts as alive.
+    """
+    if worker.split(":", 1)[0] != socket.gethostname():
+        return True
+    path = _liveness_path(store, worker)
+    try:
+        handle = open(path)  # noqa: SIM115 -- closed below, after the probe
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        path.unlink(missing_ok=True)
+        return False
 
 
 # -- one run ---------------------------------------------------------------------------------
@@ -156,6 +199,11 @@ def execute(
     """
     folder = store.settings.runs_dir / str(run_id)
     log = LogSink(store, run_id)
+    ended = threading.Event()
+    watcher = threading.Thread(
+        target=_watch_termination, args=(store, run_id, stop, ended), daemon=True
+    )
+    watcher.start()
     try:
         outcome = _execute(store, run_id, folder, log, stop)
     except Exception as error:
@@ -170,9 +218,24 @@ def execute(
             log.hub(runs.HUB_STOPPED, error=True)
         else:
             outcome = Outcome(False, "terminated", runs.TERMINATED_MESSAGE, outcome.exit_code)
+    ended.set()
+    watcher.join()
     log.close()  # every line is stored before the run reads as completed
     runs.finish(store, run_id, outcome)
     _remove(folder)
+
+
+def _watch_termination(
+    store: HubStore, run_id: int, stop: threading.Event, ended: threading.Event
+) -> None:
+    """Stop the run when its termination is recorded, whichever hub process received it."""
+    while not ended.wait(TERMINATION_POLL_SECONDS):
+        try:
+            if runs.termination_requested(store, run_id):
+                stop.set()
+                return
+        except Exception:  # a busy database: ask again at the next tick
+            logger.exception("could not read the state of run %s", run_id)
 
 
 def _execute(

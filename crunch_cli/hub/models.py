@@ -282,7 +282,8 @@ class Run(Base):
     """One execution of a submission on the hub's hidden data.
 
     `status` moves CREATED (queued) → PENDING (a worker prepares it) → RUNNING → CLEANING
-    (judging, tidying) → COMPLETED. `terminated` records that someone asked to stop it.
+    (judging, tidying) → COMPLETED. `terminated` records that someone asked to stop it;
+    `worker` names the hub process that took it, so a restart knows whose runs died.
     """
 
     __tablename__ = "runs"
@@ -303,6 +304,7 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     project: Mapped[Project] = relationship()
     submission: Mapped[Submission] = relationship()

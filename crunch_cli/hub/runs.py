@@ -8,7 +8,7 @@ lock and without a run ever being taken twice or finished twice.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -162,13 +162,13 @@ def _move(session: Session, run_id: int, expected: Sequence[str], **values: Any)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def next_queued(store: HubStore) -> int | None:
+def next_queued(store: HubStore, worker: str) -> int | None:
     """Take the oldest queued run (CREATED → PENDING); None when the queue is empty."""
     with store.session() as session:
         for run_id in session.scalars(
             select(Run.id).where(Run.status == CREATED).order_by(Run.id).limit(8)
         ):
-            if _move(session, run_id, (CREATED,), status=PENDING):
+            if _move(session, run_id, (CREATED,), status=PENDING, worker=worker):
                 return run_id
     return None
 
@@ -227,24 +227,36 @@ def request_termination(store: HubStore, run_id: int) -> bool:
         return _move(session, run_id, ACTIVE, terminated=True)
 
 
-def recover(store: HubStore) -> None:
-    """After a (re)start: runs a worker had taken but not started go back to the queue;
-    runs that were running when the hub stopped are failed, with the reason.
+def termination_requested(store: HubStore, run_id: int) -> bool:
+    with store.session() as session:
+        return bool(session.scalar(select(Run.terminated).where(Run.id == run_id)))
+
+
+def recover(store: HubStore, worker_alive: Callable[[str], bool]) -> None:
+    """After a (re)start: runs taken by a hub process that is gone go back to the queue
+    if they had not started, and are failed, with the reason, if they had.
     """
     now = utcnow()
     with store.session() as session:
-        session.execute(update(Run).where(Run.status == PENDING).values(status=CREATED))
-        session.execute(
-            update(Run)
-            .where(Run.status.in_((RUNNING, CLEANING)))
-            .values(
+        orphans = [
+            (row.id, row.status)
+            for row in session.scalars(select(Run).where(Run.status.in_(ACTIVE)))
+            if row.worker is None or not worker_alive(row.worker)
+        ]
+        for run_id, status in orphans:
+            if status == PENDING:
+                _move(session, run_id, (PENDING,), status=CREATED, worker=None)
+            elif _move(
+                session,
+                run_id,
+                (RUNNING, CLEANING),
                 status=COMPLETED,
                 success=False,
                 exit_reason="error",
                 error_message=HUB_STOPPED,
                 ended_at=now,
-            )
-        )
+            ):
+                session.add(RunLog(run_id=run_id, emitter=HUB, error=True, content=HUB_STOPPED))
 
 
 def add_logs(store: HubStore, run_id: int, lines: Iterable[LogLine]) -> None:

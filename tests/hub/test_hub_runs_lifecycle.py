@@ -169,3 +169,24 @@ def test_two_projects_pushing_and_running_at_once_lose_nothing(hub, caller_for):
     assert [entry["rank"] for entry in entries] == [1, 2]
     assert entries[0]["score"] == entries[1]["score"]  # same model: the first scored ranks first
     assert entries[0]["scoredAt"] <= entries[1]["scoredAt"]
+
+
+def test_a_second_hub_on_the_same_folder_leaves_running_runs_alone_and_can_stop_them(
+    hub, caller, restartable_hub
+):
+    running = caller.create_run(push(caller, SLEEPER)["id"])
+    wait_until(lambda: started(caller, running["id"]))
+
+    with restartable_hub() as second:
+        first_url, caller.url = caller.url, second.url
+        seen = caller.run(running["id"])
+        asked = caller.call("DELETE", f"{caller.project_path(3)}/runs/{running['id']}").json()
+        caller.url = first_url
+        stopped = caller.wait_for_run(running["id"], timeout=15)
+
+    assert seen["status"] == "RUNNING"
+    assert asked["terminated"] is True
+    assert (stopped["exitReason"], stopped["errorMessage"]) == (
+        "terminated",
+        "the run was terminated",
+    )
