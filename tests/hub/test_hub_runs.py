@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
+import requests
+from sqlalchemy import select
+
+import crunch_cli
+from crunch_cli.hub.demo import NAMES
+from crunch_cli.hub.models import Competition, Project, Run, Submission, utcnow
+from crunch_cli.hub.store import HubStore
 
 if TYPE_CHECKING:
     from conftest import Caller
 
+TEMPLATES = Path(crunch_cli.__file__).parent / "templates"
 GOOD = b"""\
 def train(X_train, y_train, model_directory_path):
     print("training on", len(X_train), "rows")
@@ -133,3 +145,82 @@ def test_predictions_failing_a_check_fail_the_run_with_the_check_in_the_logs(cal
     assert [line["emitter"] for line in failed] == ["hub"]
     board = caller.call("GET", f"/v2/competitions/{caller.competition}/leaderboards/@default")
     assert board.json()["entries"] == []
+
+
+@pytest.mark.parametrize("format_name", ["timeseries", "cross-sectional", "stream"])
+def test_each_formats_quickstarter_runs_and_scores_on_the_hub(hub, caller_for, format_name):
+    caller = caller_for("alice", "alpha", NAMES[format_name])
+    template = TEMPLATES / format_name
+    files = {path.name: path.read_bytes() for path in template.iterdir() if path.suffix != ".ipynb"}
+    main = files.pop("main.py")
+
+    run = run_submission(caller, main, **files)
+
+    assert run["success"] is True, (run, user_lines(caller, run["id"])[-5:])
+    assert isinstance(run["score"], float)
+    board = caller.call("GET", f"/v2/competitions/{caller.competition}/leaderboards/@default")
+    assert board.json()["metric"] == run["metric"]
+    assert board.json()["higherIsBetter"] == (run["metric"] not in ("rmse", "logloss"))
+
+
+def predicting(column: bytes, sign: bytes = b"") -> bytes:
+    return GOOD.replace(b'prediction=X_test["feature_00"]', b"prediction=" + sign + column)
+
+
+def test_each_projects_best_run_counts_on_the_leaderboard(caller, caller_for):
+    bob = caller_for("bob", "beta")
+    worse = run_submission(caller, predicting(b'X_test["feature_00"]', b"-"))
+    better = run_submission(caller, GOOD)
+    middle = run_submission(bob, predicting(b'X_test["feature_01"]'))
+
+    board = caller.call("GET", f"/v2/competitions/{caller.competition}/leaderboards/@default")
+
+    assert worse["score"] < middle["score"] < better["score"]
+    entries = board.json()["entries"]
+    assert [(e["rank"], e["projectName"], e["submissionNumber"], e["runId"]) for e in entries] == [
+        (1, "alpha", 2, better["id"]),
+        (2, "beta", 1, middle["id"]),
+    ]
+    assert board.json()["higherIsBetter"] is True
+
+
+def test_lower_is_better_metrics_rank_the_smallest_first_and_ties_go_to_the_first_scored(hub):
+    # Scored runs written straight into the hub's database: three projects, one tie.
+    for login in ("ann", "ben", "cat"):
+        hub.mint_token("demo-stream", login, "p")
+    with HubStore(hub.settings) as store, store.session() as session:
+        projects = session.scalars(
+            select(Project).join(Competition).where(Competition.name == "demo-stream")
+        )
+        by_login = {project.user.login: project for project in projects}
+        now = utcnow()
+        for login, score, minutes in (("ann", 0.5, 0), ("ben", 0.2, 2), ("cat", 0.2, 1)):
+            submission = Submission(
+                project=by_login[login],
+                number=1,
+                type="CODE",
+                main_file_path="main.py",
+                model_directory_path="resources",
+                total_size=1,
+            )
+            session.add(
+                Run(
+                    project=by_login[login],
+                    submission=submission,
+                    status="COMPLETED",
+                    success=True,
+                    metric="rmse",
+                    score=score,
+                    started_at=now,
+                    ended_at=now + timedelta(minutes=minutes),
+                )
+            )
+
+    board = requests.get(f"{hub.url}/v2/competitions/demo-stream/leaderboards/@default").json()
+
+    assert board["higherIsBetter"] is False
+    assert [(e["rank"], e["userLogin"], e["score"]) for e in board["entries"]] == [
+        (1, "cat", 0.2),
+        (2, "ben", 0.2),
+        (3, "ann", 0.5),
+    ]
