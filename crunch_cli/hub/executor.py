@@ -242,7 +242,10 @@ def _execute(
     store: HubStore, run_id: int, folder: Path, log: LogSink, stop: threading.Event
 ) -> Outcome:
     job = _load(store, run_id)
-    log.hub(f"run {run_id}: submission #{job.submission_number}")
+    log.hub(
+        f"run {run_id}: submission #{job.submission_number}, time limit {job.time_limit} s, "
+        f"memory limit {job.memory_limit_mb} MiB"
+    )
     _remove(folder)  # left over by a hub that stopped half-way
     spec = _prepare(store, job, folder)
     python = environments.python_for(

@@ -224,3 +224,14 @@ def test_lower_is_better_metrics_rank_the_smallest_first_and_ties_go_to_the_firs
         (2, "ben", 0.2),
         (3, "ann", 0.5),
     ]
+
+
+def test_a_notebook_submission_runs_as_its_converted_script(caller):
+    notebook = (TEMPLATES / "timeseries" / "main.ipynb").read_bytes()
+    response = caller.submit({"main.ipynb": notebook}, mainFilePath="main.ipynb", type="NOTEBOOK")
+    assert response.status_code == 200, response.text
+
+    run = caller.wait_for_run(caller.create_run(response.json()["id"])["id"])
+
+    assert run["success"] is True, (run, user_lines(caller, run["id"])[-5:])
+    assert isinstance(run["score"], float)
