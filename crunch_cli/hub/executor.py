@@ -268,14 +268,25 @@ def _execute(
 
 
 def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Outcome:
+    """Check and score the child's predictions here, against the hub's own copies of the
+    test files (the run's copies were within the submission's reach).
+    """
     import pandas
 
     from crunch_cli.runner.judge import judge
 
-    predictions = pandas.read_parquet(predictions_path)
-    failures, score = judge(
-        predictions, spec, Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
+    trusted = dataclasses.replace(
+        spec, data=dataclasses.replace(spec.data, x_test=job.data["X_test"])
     )
+    try:
+        predictions = pandas.read_parquet(predictions_path)
+        failures, score = judge(
+            predictions, trusted, Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
+        )
+    except Exception as error:  # whatever the file holds, it is the submission's doing
+        message = f"the predictions could not be checked: {error}"
+        log.hub(message, error=True)
+        return Outcome(False, "checks", message, 0)
     if failures:
         for failure in failures:
             log.hub(f"check failed: {failure}", error=True)
@@ -285,8 +296,9 @@ def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Ou
         log.hub("the predictions passed every check; this competition has no hidden targets")
         return Outcome(True, exit_code=0)
     if score.value is None:
-        log.hub(f"the predictions cannot be scored: {score.error}", error=True)
-        return Outcome(False, "checks", f"the predictions cannot be scored: {score.error}", 0)
+        message = f"the predictions cannot be scored: {score.error}"
+        log.hub(message, error=True)
+        return Outcome(False, "checks", message, 0)
     log.hub(f"score: {score.metric} {score.value:.6f}")
     return Outcome(True, exit_code=0, score=score.value)
 

@@ -235,3 +235,31 @@ def test_a_notebook_submission_runs_as_its_converted_script(caller):
 
     assert run["success"] is True, (run, user_lines(caller, run["id"])[-5:])
     assert isinstance(run["score"], float)
+
+
+TAMPERING = b"""\
+import os
+from pathlib import Path
+
+import pandas
+
+X_TEST = Path.cwd().parent / "data" / "X_test.parquet"
+
+
+def train(X_train, y_train, model_directory_path):
+    os.chmod(X_TEST, 0o644)
+    pandas.read_parquet(X_TEST).head(10).to_parquet(X_TEST)
+
+
+def infer(X_test, model_directory_path):
+    return X_test[["id"]].head(10).assign(prediction=1)
+"""
+
+
+def test_a_submission_cannot_shrink_the_test_set_it_is_checked_against(caller_for):
+    caller = caller_for("alice", "alpha", NAMES["cross-sectional"])
+
+    run = run_submission(caller, TAMPERING)
+
+    assert (run["success"], run["exitReason"]) == (False, "checks")
+    assert run["errorMessage"].startswith("the predictions failed 1 check(s); first: IDS")
