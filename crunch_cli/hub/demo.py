@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from crunch_cli.demo import FORMATS
 from crunch_cli.hub import organizer
 from crunch_cli.hub.models import Competition
 from crunch_cli.hub.organizer import HIDDEN_DIRECTORY
@@ -24,15 +25,32 @@ if TYPE_CHECKING:
     import pandas
 
 SEED = 42
-NAMES = {
-    "timeseries": "demo-timeseries",
-    "cross-sectional": "demo-cross-sectional",
-    "stream": "demo-stream",
-}
+NAMES = FORMATS  # the competition name of each format, as `crunch demo` knows them
 NUMBER_OF_FEATURES = 20
 
 
-def _write(folder: Path, frames: dict[str, pandas.DataFrame]) -> None:
+def _write_release(
+    folder: Path,
+    x: pandas.DataFrame,
+    y: pandas.DataFrame,
+    rows: dict[str, Any],
+    example: Callable[[pandas.DataFrame], pandas.DataFrame],
+) -> None:
+    """Split x/y by `rows` ("train", "test", "hidden" selectors) into the release files
+    and the hidden test set; `example` makes an example prediction from the test inputs."""
+    parts = {
+        name: (x[selector].reset_index(drop=True), y[selector].reset_index(drop=True))
+        for name, selector in rows.items()
+    }
+    frames = {
+        "X_train": parts["train"][0],
+        "y_train": parts["train"][1],
+        "X_test": parts["test"][0],
+        "y_test": parts["test"][1],
+        "example_prediction": example(parts["test"][0]),
+        f"{HIDDEN_DIRECTORY}/X_test": parts["hidden"][0],
+        f"{HIDDEN_DIRECTORY}/y_test": parts["hidden"][1],
+    }
     for relative, frame in frames.items():
         path = folder / f"{relative}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,25 +80,13 @@ def timeseries(folder: Path, seed: int = SEED) -> dict[str, Any]:
     signal = 0.3 * values[:, 0] + 0.2 * values[:, 1] - 0.2 * values[:, 2]
     y = x[["id", "moon"]].assign(target=signal + rng.standard_normal(len(x)))
 
-    def part(low: int, high: int) -> tuple[pandas.DataFrame, pandas.DataFrame]:
-        rows = (x["moon"] >= low) & (x["moon"] < high)
-        return x[rows].reset_index(drop=True), y[rows].reset_index(drop=True)
-
-    x_train, y_train = part(0, 60)
-    x_test, y_test = part(60, 80)
-    x_hidden, y_hidden = part(80, 100)
-    example = x_test[["id", "moon"]].assign(prediction=rng.uniform(size=len(x_test)))
-    _write(
+    moon = x["moon"]
+    _write_release(
         folder,
-        {
-            "X_train": x_train,
-            "y_train": y_train,
-            "X_test": x_test,
-            "y_test": y_test,
-            "example_prediction": example,
-            f"{HIDDEN_DIRECTORY}/X_test": x_hidden,
-            f"{HIDDEN_DIRECTORY}/y_test": y_hidden,
-        },
+        x,
+        y,
+        {"train": moon < 60, "test": (moon >= 60) & (moon < 80), "hidden": moon >= 80},
+        lambda x_test: x_test[["id", "moon"]].assign(prediction=rng.uniform(size=len(x_test))),
     )
     return {
         "name": NAMES["timeseries"],
@@ -110,26 +116,12 @@ def cross_sectional(folder: Path, seed: int = SEED) -> dict[str, Any]:
     score = values[:, 0] - values[:, 1] + 0.5 * values[:, 2] + 0.5 * values[:, 3]
     label = (score + rng.logistic(scale=0.5, size=rows) > 0).astype("int64")
     y = x[["id"]].assign(target=label)
-    cuts = {"train": slice(0, 3000), "test": slice(3000, 4000), "hidden": slice(4000, 5000)}
-
-    def part(name: str) -> tuple[pandas.DataFrame, pandas.DataFrame]:
-        return x[cuts[name]].reset_index(drop=True), y[cuts[name]].reset_index(drop=True)
-
-    x_train, y_train = part("train")
-    x_test, y_test = part("test")
-    x_hidden, y_hidden = part("hidden")
-    example = x_test[["id"]].assign(prediction=rng.integers(0, 2, size=len(x_test)))
-    _write(
+    _write_release(
         folder,
-        {
-            "X_train": x_train,
-            "y_train": y_train,
-            "X_test": x_test,
-            "y_test": y_test,
-            "example_prediction": example,
-            f"{HIDDEN_DIRECTORY}/X_test": x_hidden,
-            f"{HIDDEN_DIRECTORY}/y_test": y_hidden,
-        },
+        x,
+        y,
+        {"train": slice(0, 3000), "test": slice(3000, 4000), "hidden": slice(4000, 5000)},
+        lambda x_test: x_test[["id"]].assign(prediction=rng.integers(0, 2, size=len(x_test))),
     )
     return {
         "name": NAMES["cross-sectional"],
@@ -171,25 +163,13 @@ def stream(folder: Path, seed: int = SEED) -> dict[str, Any]:
     )
     y = x[["id", "moon"]].assign(target=series[:, 1:].ravel())
 
-    def part(low: int, high: int) -> tuple[pandas.DataFrame, pandas.DataFrame]:
-        rows = (x["moon"] >= low) & (x["moon"] < high)
-        return x[rows].reset_index(drop=True), y[rows].reset_index(drop=True)
-
-    x_train, y_train = part(0, 180)
-    x_test, y_test = part(180, 240)
-    x_hidden, y_hidden = part(240, 300)
-    example = x_test[["id", "moon"]].assign(prediction=rng.standard_normal(len(x_test)))
-    _write(
+    step = x["moon"]
+    _write_release(
         folder,
-        {
-            "X_train": x_train,
-            "y_train": y_train,
-            "X_test": x_test,
-            "y_test": y_test,
-            "example_prediction": example,
-            f"{HIDDEN_DIRECTORY}/X_test": x_hidden,
-            f"{HIDDEN_DIRECTORY}/y_test": y_hidden,
-        },
+        x,
+        y,
+        {"train": step < 180, "test": (step >= 180) & (step < 240), "hidden": step >= 240},
+        lambda x_test: x_test[["id", "moon"]].assign(prediction=rng.standard_normal(len(x_test))),
     )
     return {
         "name": NAMES["stream"],
