@@ -261,3 +261,40 @@ def caller_for(hub):
 def caller(hub) -> Caller:
     """Alice's project `alpha` in the demo time-series competition, with its token."""
     return make_caller(hub)
+
+
+@dataclasses.dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def run_crunch() -> Callable[..., CliResult]:
+    """`crunch ...` in-process, in the current folder, as the console script runs it."""
+    from typer.testing import CliRunner
+
+    from crunch_cli.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> CliResult:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def crunch(
+    run_crunch: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., CliResult]:
+    """`run_crunch` from a fresh folder, with no hub address in the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRUNCH_API_BASE_URL", raising=False)
+    return run_crunch

@@ -4,7 +4,6 @@ to break the network between the CLI and it."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import socket
 import threading
@@ -13,34 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from typer.testing import CliRunner
-
-from crunch_cli.cli import app
-
-
-@dataclasses.dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@pytest.fixture
-def crunch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """Run `crunch ...` in-process from a fresh folder, as a user at a terminal would."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CRUNCH_API_BASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> Result:
-        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
-        return Result(result.exit_code, result.stdout, result.stderr)
-
-    return invoke
 
 
 class DroppingProxy:

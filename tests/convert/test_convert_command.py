@@ -5,12 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from importlib.metadata import version
-from pathlib import Path
-
-import pytest
-from typer.testing import CliRunner
-
-from crunch_cli.cli import app
 
 
 def notebook(*cells: str | dict) -> str:
@@ -39,18 +33,6 @@ def notebook(*cells: str | dict) -> str:
 
 def markdown(source: str) -> dict:
     return {"cell_type": "markdown", "id": "md", "metadata": {}, "source": source}
-
-
-@pytest.fixture
-def crunch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CRUNCH_API_BASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 MODEL = notebook(

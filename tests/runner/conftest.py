@@ -6,7 +6,6 @@ real); each test gets a copy of it with its own main.py, and runs `crunch test` 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import textwrap
@@ -15,30 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from crunch_cli.cli import app
 from crunch_cli.hub import HubSettings
 from crunch_cli.hub.demo import NAMES
 from crunch_cli.hub.server import serve_in_thread
 
 FORMATS = ("timeseries", "cross-sectional", "stream")
-
-
-@dataclasses.dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def invoke(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +106,6 @@ def make_workspace(
 
 
 @pytest.fixture
-def crunch() -> Callable[..., Result]:
-    """Run `crunch ...` in-process, in the current folder."""
-    return invoke
+def crunch(run_crunch):
+    """`crunch ...` in the current folder: the workspace fixtures chdir into their workspace."""
+    return run_crunch
