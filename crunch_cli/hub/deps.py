@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from crunch_cli.hub import lookups
 from crunch_cli.hub.errors import HubApiError
 from crunch_cli.hub.models import Project
 from crunch_cli.hub.store import HubStore
@@ -73,6 +74,18 @@ def current_project(
 
 
 ProjectDep = Annotated[Project, Depends(current_project)]
+
+
+def path_project(
+    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
+) -> Project:
+    """The project of a `/competitions/{competition}/projects/{user_selector}/{name}` path,
+    which must be the caller's own; its competition is `project.competition`."""
+    row = lookups.competition(session, competition)
+    return lookups.own_project(session, row, user_selector, name, caller)
+
+
+OwnProjectDep = Annotated[Project, Depends(path_project)]
 
 
 @dataclass(frozen=True)

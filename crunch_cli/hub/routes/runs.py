@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from crunch_cli.hub import lookups, runs
-from crunch_cli.hub.deps import PageDep, ProjectDep, SessionDep, StoreDep
+from crunch_cli.hub import runs
+from crunch_cli.hub.deps import OwnProjectDep, PageDep, SessionDep, StoreDep
 from crunch_cli.hub.executor import Executor
-from crunch_cli.hub.models import Project, Run
+from crunch_cli.hub.models import Run
 from crunch_cli.hub.routes.submissions import PROJECT
 
 router = APIRouter()
@@ -22,28 +22,15 @@ def _executor(request: Request) -> Executor:
     return executor
 
 
-def _project(
-    session: SessionDep, competition: str, user_selector: str, name: str, caller: Project
-) -> Project:
-    return lookups.own_project(
-        session, lookups.competition(session, competition), user_selector, name, caller
-    )
-
-
 @router.post(RUNS)
 def create_run(
-    competition: str,
-    user_selector: str,
-    name: str,
     body: runs.NewRun,
     request: Request,
     background: BackgroundTasks,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> dict[str, Any]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
-    created = runs.create(session, row, project, body)
+    created = runs.create(session, project.competition, project, body)
     # Runs once the response is ready, i.e. after the commit: the worker finds the run.
     background.add_task(_executor(request).wake)
     return runs.view(created)
@@ -51,60 +38,44 @@ def create_run(
 
 @router.get(RUNS)
 def list_runs(
-    competition: str,
-    user_selector: str,
-    name: str,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
     paging: PageDep,
 ) -> dict[str, Any]:
-    project = _project(session, competition, user_selector, name, caller)
     return runs.page_of(session, project, paging)
 
 
 @router.get(RUNS + "/{run_id}")
 def get_run(
-    competition: str,
-    user_selector: str,
-    name: str,
     run_id: int,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> dict[str, Any]:
-    project = _project(session, competition, user_selector, name, caller)
     return runs.view(runs.find(session, project, run_id))
 
 
 @router.get(RUNS + "/{run_id}/logs")
 def run_logs(
-    competition: str,
-    user_selector: str,
-    name: str,
     run_id: int,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
     after: Annotated[int | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """The run's lines in arrival order; `after` (a line id) keeps only newer ones."""
-    project = _project(session, competition, user_selector, name, caller)
     return runs.logs(session, runs.find(session, project, run_id), after)
 
 
 @router.delete(RUNS + "/{run_id}")
 def terminate_run(
-    competition: str,
-    user_selector: str,
-    name: str,
     run_id: int,
     request: Request,
     session: SessionDep,
     store: StoreDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> dict[str, Any]:
     """A queued run ends at once; a running one is stopped, and the answer waits (a few
     seconds at most) until its end is recorded.
     """
-    project = _project(session, competition, user_selector, name, caller)
     runs.find(session, project, run_id)
     if runs.request_termination(store, run_id):
         _executor(request).terminate(run_id)

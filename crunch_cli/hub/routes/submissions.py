@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from crunch_cli.hub import lookups, submissions
-from crunch_cli.hub.deps import BaseUrlDep, ProjectDep, SessionDep, StoreDep
+from crunch_cli.hub import submissions
+from crunch_cli.hub.deps import BaseUrlDep, OwnProjectDep, SessionDep, StoreDep
 from crunch_cli.hub.models import Submission
 from crunch_cli.hub.signing import sign_blob_url
 
@@ -19,27 +19,20 @@ PROJECT = "/competitions/{competition}/projects/{user_selector}/{name}"
 
 @router.post("/v4" + PROJECT + "/submissions")
 def create_submission(
-    competition: str,
-    user_selector: str,
-    name: str,
     body: submissions.NewSubmission,
     request: Request,
     session: SessionDep,
     store: StoreDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> dict[str, Any]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
-    created = submissions.create(store, session, row, project, body, request.app.state.libraries)
+    created = submissions.create(
+        store, session, project.competition, project, body, request.app.state.libraries
+    )
     return submissions.view(created)
 
 
 @router.get("/v3" + PROJECT + "/submissions")
-def list_submissions(
-    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
-) -> list[dict[str, Any]]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
+def list_submissions(session: SessionDep, project: OwnProjectDep) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Submission).where(Submission.project_id == project.id).order_by(Submission.number)
     )
@@ -48,47 +41,32 @@ def list_submissions(
 
 @router.get("/v3" + PROJECT + "/submissions/{selector}")
 def get_submission(
-    competition: str,
-    user_selector: str,
-    name: str,
     selector: str,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> dict[str, Any]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
     return submissions.view(submissions.find(session, project, selector))
 
 
 @router.get("/v3" + PROJECT + "/submissions/{selector}/files")
 def submission_files(
-    competition: str,
-    user_selector: str,
-    name: str,
     selector: str,
     session: SessionDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
 ) -> list[dict[str, Any]]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
     return submissions.file_views(submissions.find(session, project, selector))
 
 
 @router.get("/v4" + PROJECT + "/clone")
 def clone(
-    competition: str,
-    user_selector: str,
-    name: str,
     session: SessionDep,
     store: StoreDep,
     base_url: BaseUrlDep,
-    caller: ProjectDep,
+    project: OwnProjectDep,
     submission_number: Annotated[int | None, Query(alias="submissionNumber")] = None,
     include_model: Annotated[bool, Query(alias="includeModel")] = True,
 ) -> dict[str, str]:
     """Signed links to a submission's files, keyed by their path in a workspace."""
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
     selector = "@last" if submission_number is None else str(submission_number)
     found = submissions.find(session, project, selector)
     ttl = store.settings.signed_url_ttl
@@ -102,9 +80,5 @@ def clone(
 
 
 @router.get("/v3" + PROJECT + "/quota/submit")
-def submit_quota(
-    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
-) -> dict[str, Any]:
-    row = lookups.competition(session, competition)
-    project = lookups.own_project(session, row, user_selector, name, caller)
-    return submissions.quota(session, row, project)
+def submit_quota(session: SessionDep, project: OwnProjectDep) -> dict[str, Any]:
+    return submissions.quota(session, project.competition, project)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from crunch_cli.hub import lookups, views
-from crunch_cli.hub.deps import ProjectDep, SessionDep
+from crunch_cli.hub.deps import OwnProjectDep, ProjectDep, SessionDep
 
 router = APIRouter()
 
@@ -18,8 +18,5 @@ def get_user(user_selector: str, session: SessionDep, caller: ProjectDep) -> dic
 
 
 @router.get("/v3/competitions/{competition}/projects/{user_selector}/{name}")
-def get_project(
-    competition: str, user_selector: str, name: str, session: SessionDep, caller: ProjectDep
-) -> dict[str, Any]:
-    row = lookups.competition(session, competition)
-    return views.project(lookups.own_project(session, row, user_selector, name, caller))
+def get_project(project: OwnProjectDep) -> dict[str, Any]:
+    return views.project(project)
