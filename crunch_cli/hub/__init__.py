@@ -7,10 +7,17 @@
     signing.py     HMAC-signed, expiring URLs for blobs (like presigned object-store URLs)
     tokens.py      setup ("clone") tokens and project tokens, stored as sha256 only
     whitelist.py   the libraries a submission may require
+    uploads.py     chunked, resumable uploads written straight into blobs
+    submissions.py submissions, their limits and the whitelist check
+    runs.py        run records and their states; logs
+    executor.py    the worker pool that runs submissions with the `crunch test` runner
+    environments.py  virtual environments for submissions whose pins the hub lacks
+    leaderboard.py best scored run per project, ranked
     organizer.py   create competitions, mint setup tokens (used by `crunch hub ...`)
     demo.py        seeded demo data, one competition per format
     app.py         `create_app(settings)`: the FastAPI application
     routes/        one router per resource of the wire contract (HUB_API.md)
+    web/           the read-only website (Jinja2 pages) with the "Submit via CLI" box
     server.py      run the app with uvicorn, blocking or in a thread
 
 Nothing on the `crunch` start-up path imports this package at module level.
