@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from crunch_cli.api import HubClient
 
 HASH_BLOCK = 1 << 20
-# Bytes read from the socket at a time: a dropped connection loses at most this much.
-NETWORK_BLOCK = 64 << 10
+# At most this much is read from the socket at a time; `read1` returns what has arrived,
+# so a dropped connection loses nothing that was received.
+NETWORK_BLOCK = 1 << 20
 ATTEMPTS = 6
 BACKOFF_SECONDS = 0.5
 WORKERS = 4
@@ -143,6 +144,7 @@ def _stream_into(
 ) -> str:
     """Append the missing bytes to `part`, retrying with backoff; return the whole file's sha256."""
     import requests
+    import urllib3
 
     part.parent.mkdir(parents=True, exist_ok=True)
     digest, offset = _hash_existing(part, file.size)
@@ -171,7 +173,7 @@ def _stream_into(
                 if response.status_code >= 400:
                     raise _http_error(file, response)
                 with open(part, "ab") as handle:
-                    for chunk in response.iter_content(NETWORK_BLOCK):
+                    while chunk := response.raw.read1(NETWORK_BLOCK):
                         handle.write(chunk)
                         digest.update(chunk)
                         offset += len(chunk)
@@ -183,6 +185,7 @@ def _stream_into(
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.HTTPError,  # raw reads: a cut connection, a read timeout
         ) as error:
             # What was written is exactly what was hashed: carry on from there.
             failure = type(error).__name__
