@@ -48,7 +48,7 @@ class RemoteFile:
             key=key,
             name=value["name"],
             url=value["url"],
-            size=int(value.get("size") if value.get("size") is not None else -1),
+            size=int(value["size"]) if value.get("size") is not None else -1,
             sha256=value.get("sha256"),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
     from crunch_cli.download import Outcome, RemoteFile
     from crunch_cli.push.upload import Blob
+
+
+_Self = TypeVar("_Self", bound="_Transfers")
 
 
 def human_size(size: float) -> str:
@@ -38,7 +41,7 @@ class _Transfers:
         self._tasks: dict[str, TaskID] = {}
         self._total: TaskID | None = None
 
-    def __enter__(self) -> _Transfers:
+    def __enter__(self: _Self) -> _Self:
         if self.interactive:
             from rich.console import Console
             from rich.progress import (

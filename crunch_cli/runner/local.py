@@ -228,7 +228,7 @@ def _data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path
             )
         else:
             raise WorkspaceError(
-                f"data/{entry['name']} is missing",
+                f"data/{path.name} is missing",
                 hint="run `crunch download` to fetch the data",
             )
     return files

@@ -75,8 +75,8 @@ def install_socket_guard() -> None:
             refuse()
         return original_connect_ex(self, address)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.create_connection = refuse
     socket.getaddrinfo = refuse
     socket.gethostbyname = refuse

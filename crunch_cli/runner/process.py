@@ -169,7 +169,7 @@ class _Watch:
         *lines, rest = buffer.split(b"\n")
         buffer[:] = rest
         for line in lines:
-            self._line(source, line)
+            self._line(source, bytes(line))
 
     def _line(self, source: str, line: bytes) -> None:
         if source != "events":

@@ -6,6 +6,7 @@ predictions) and `infer_sample()` (one infer on a small slice, for the determini
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,7 +26,7 @@ class FormatRun(Protocol):
 def make(module: Any, spec: RunSpec, events: Events) -> FormatRun:
     from crunch_cli.runner.formats import cross_sectional, stream, timeseries
 
-    kinds = {
+    kinds: dict[Format, Callable[[Any, RunSpec, Events], FormatRun]] = {
         Format.TIMESERIES: timeseries.TimeseriesRun,
         Format.CROSS_SECTIONAL: cross_sectional.CrossSectionalRun,
         Format.STREAM: stream.StreamRun,
