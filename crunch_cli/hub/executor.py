@@ -394,7 +394,20 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
         memory_limit=job.memory_limit_mb * MIB,
         network=False,
         environment={"TMPDIR": str(scratch)},
+        hidden_paths=_private_paths(store, folder),
     )
+
+
+def _private_paths(store: HubStore, folder: Path) -> tuple[Path, ...]:
+    """What a submission must not read although it runs as the hub's user: everything in
+    the hub's folder (database, signing key, blobs with the hidden targets) and every other
+    run, but its own folder and the environments its interpreter lives in."""
+    settings = store.settings
+    keep = {settings.runs_dir.resolve(), settings.environments_dir.resolve()}
+    private = [path for path in settings.root.iterdir() if path.resolve() not in keep]
+    if settings.runs_dir.is_dir():
+        private += [path for path in settings.runs_dir.iterdir() if path != folder]
+    return tuple(private)
 
 
 def _remove(folder: Path) -> None:

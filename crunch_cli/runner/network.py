@@ -13,6 +13,8 @@ import functools
 import shutil
 import socket
 import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 NAMESPACE = "network namespace"
@@ -40,6 +42,67 @@ def namespace_prefix() -> tuple[str, ...] | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return prefix if probe.returncode == 0 else None
+
+
+# Runs inside the new namespaces before the child: empties each path given before `--`
+# (a tmpfs over a folder, /dev/null over a file), then execs the rest of the arguments.
+_HIDE_SCRIPT = """
+while [ "$1" != "--" ]; do
+  if [ -d "$1" ]; then
+    mount -t tmpfs -o size=4k,mode=0 tmpfs "$1"
+  else
+    mount --bind /dev/null "$1"
+  fi || { echo "cannot hide $1 from the submission" >&2; exit 97; }
+  shift
+done
+shift
+exec "$@"
+"""
+
+
+@functools.cache
+def _can_hide() -> bool:
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return False
+    command = [unshare, "--user", "--net", "--mount", "--map-root-user", "--", "sh", "-c"]
+    try:
+        probe = subprocess.run(
+            [*command, "mount -t tmpfs tmpfs /mnt || mount -t tmpfs tmpfs /tmp"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def hiding_prefix(paths: Sequence[Path]) -> tuple[str, ...] | None:
+    """Like `namespace_prefix`, plus a mount namespace in which `paths` look empty.
+
+    What the hub uses so that a submission cannot read the hub's own files (its database,
+    the hidden targets among the blobs, other runs) even though it runs as the same user.
+    None when the machine does not allow it.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None or not _can_hide():
+        return None
+    existing = [str(path) for path in paths if path.exists()]
+    return (
+        unshare,
+        "--user",
+        "--net",
+        "--mount",
+        "--map-root-user",
+        "--",
+        "sh",
+        "-c",
+        _HIDE_SCRIPT,
+        "hide",
+        *existing,
+        "--",
+    )
 
 
 def choose(network: bool) -> tuple[str, tuple[str, ...]]:

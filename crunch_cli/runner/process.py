@@ -56,6 +56,15 @@ def run(
     has_gpu = detect_gpu() if spec.has_gpu is None else spec.has_gpu
     mechanism, prefix = network.choose(spec.network)
     emit("runner", _NETWORK_LINES[mechanism])
+    if spec.hidden_paths:
+        hiding = (
+            network.hiding_prefix(spec.hidden_paths) if mechanism == network.NAMESPACE else None
+        )
+        if hiding is None:
+            emit("runner", "files: the host's files stay visible (no mount namespace here)")
+        else:
+            prefix = hiding
+            emit("runner", "files: only the submission and its data are visible")
     spec = dataclasses.replace(spec, has_gpu=has_gpu)
     spec.model_dir.mkdir(parents=True, exist_ok=True)
     spec.prediction_path.unlink(missing_ok=True)

@@ -126,6 +126,7 @@ class RunSpec:
     child and its own children. `network=False` cuts the child off the network.
     `has_gpu=None` means: detect it. `python` is the interpreter of the child (default: this
     one); the hub points it at an environment built for the submission's requirements.
+    `hidden_paths` look empty to the child (a mount namespace; needs the network cut too).
     """
 
     main_file: Path
@@ -150,6 +151,7 @@ class RunSpec:
     judging: Judging | None = None
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     python: Path | None = None
+    hidden_paths: tuple[Path, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The spec as the child reads it from its job file (limits stay with the parent)."""
