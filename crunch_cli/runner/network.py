@@ -23,7 +23,7 @@ ALLOWED = "allowed"
 
 _UNSHARE_ARGUMENTS = ("--user", "--net", "--map-root-user", "--")
 
-BLOCKED_MESSAGE = "network access is disabled for this run (`crunch test --network` allows it locally)"
+BLOCKED_MESSAGE = "network access is disabled for this run"
 
 
 @functools.cache
