@@ -20,22 +20,56 @@ _LOGLOSS_EPSILON = 1e-15
 
 
 def spearman(frame: pd.DataFrame, moon: str | None) -> float:
-    """Mean over moons of the rank correlation; a moon where either side is constant is 0."""
+    """Mean over moons of the rank correlation; a moon where either side is constant is 0.
+
+    Rows where either side is missing are left out. Plain numpy over group codes: a
+    pandas groupby-rank takes most of a test's scoring time on a large release.
+    """
     import numpy as np
     import pandas as pd
 
+    prediction = frame["_prediction"].to_numpy(float)
+    target = frame["_target"].to_numpy(float)
+    present = ~(np.isnan(prediction) | np.isnan(target))
     groups = pd.factorize(frame[moon])[0] if moon is not None else np.zeros(len(frame), "int64")
-    ranks = frame[["_prediction", "_target"]].groupby(groups).rank()
-    centered = ranks - ranks.groupby(groups).transform("mean")
-    prediction, target = centered["_prediction"], centered["_target"]
-    sums = (
-        pd.DataFrame({"pt": prediction * target, "pp": prediction**2, "tt": target**2})
-        .groupby(groups)
-        .sum()
+    groups, prediction, target = groups[present], prediction[present], target[present]
+    if not len(groups):
+        return 0.0
+    sizes = np.bincount(groups)
+    kept = sizes > 0
+    centered = []
+    for values in (prediction, target):
+        ranks = _ranks_within(values, groups)
+        centered.append(ranks - (np.bincount(groups, ranks) / np.maximum(sizes, 1))[groups])
+    cross = np.bincount(groups, centered[0] * centered[1])[kept]
+    spread = np.sqrt(
+        np.bincount(groups, centered[0] ** 2)[kept] * np.bincount(groups, centered[1] ** 2)[kept]
     )
-    denominator = np.sqrt(sums["pp"] * sums["tt"])
-    correlation = (sums["pt"] / denominator).where(denominator > 0, 0.0)
+    correlation = np.divide(cross, spread, out=np.zeros_like(cross), where=spread > 0)
     return float(correlation.mean())
+
+
+def _ranks_within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values` inside each group, ties sharing their average rank."""
+    import numpy as np
+
+    # Two stable argsorts (values, then groups) beat one lexsort by far on large moons.
+    order = np.argsort(values, kind="stable")
+    order = order[np.argsort(groups[order], kind="stable")]
+    sorted_values, sorted_groups = values[order], groups[order]
+    count = len(values)
+    position = np.arange(count)
+    new_group = np.ones(count, bool)
+    new_group[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    new_tie = new_group.copy()
+    new_tie[1:] |= sorted_values[1:] != sorted_values[:-1]
+    tie = np.cumsum(new_tie) - 1
+    first = position[new_tie]
+    last = np.append(first[1:], count) - 1
+    group_first = np.maximum.accumulate(np.where(new_group, position, 0))
+    ranks = np.empty(count)
+    ranks[order] = (first + last)[tie] / 2 - group_first + 1
+    return ranks
 
 
 def accuracy(frame: pd.DataFrame, moon: str | None) -> float:
