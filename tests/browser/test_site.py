@@ -66,6 +66,7 @@ def test_a_newcomer_goes_from_the_page_to_a_scored_run(hub, browser, tmp_path):
     page.get_by_label("project").fill("alpha")
     page.get_by_role("button", name="Get my setup command").click()
     command = page.locator("#setup-command").inner_text()
+    page.screenshot(path=str(tmp_path / "competition.png"), full_page=True)
 
     setup = crunch(*shlex.split(command)[1:], cwd=tmp_path)
     assert setup.returncode == 0, setup.stderr
@@ -76,10 +77,16 @@ def test_a_newcomer_goes_from_the_page_to_a_scored_run(hub, browser, tmp_path):
     assert pushed.returncode == 0, pushed.stderr
 
     page.goto(f"{hub.url}/competitions/demo-timeseries")
-    page.get_by_role("link", name="alpha").first.click()
+    leaderboard = page.locator("#leaderboard")
+    assert "alice" in leaderboard.inner_text()
+    leaderboard.get_by_role("link", name="alpha").click()
     page.screenshot(path=str(tmp_path / "project.png"), full_page=True)
     score = page.locator("#runs td.score").first.inner_text()
     assert re.fullmatch(r"0\.\d{4}", score)
-    assert "from the browser" in page.locator("#submissions").inner_text()
+    submissions = page.locator("#submissions")
+    assert "from the browser" in submissions.inner_text()
+    submissions.get_by_text("3 files").click()
+    assert submissions.get_by_text("requirements.txt").is_visible()
     page.get_by_role("link", name="1", exact=True).first.click()
+    page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
     assert "network: blocked" in page.locator("#logs").inner_text()

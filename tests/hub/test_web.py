@@ -24,11 +24,27 @@ def mint(hub, competition: str, user: str, project: str) -> requests.Response:
 
 def test_home_page_lists_the_competitions(hub):
     response = page(hub, "/")
+    stylesheet = page(hub, "/site.css")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     for name in ("demo-timeseries", "demo-cross-sectional", "demo-stream"):
         assert f'href="/competitions/{name}"' in response.text
+    assert '<link rel="stylesheet" href="/site.css">' in response.text
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["content-type"].startswith("text/css")
+
+
+def test_competition_page_describes_the_data_and_the_limits(hub):
+    hub.set_limits("demo-timeseries", run_time_limit_seconds=123)
+
+    response = page(hub, "/competitions/demo-timeseries")
+
+    assert response.status_code == 200
+    assert "<dt>target</dt><dd><code>target</code></dd>" in response.text
+    assert "<dt>moon</dt><dd><code>moon</code>" in response.text
+    assert "<tr><th>run time</th><td>123 s</td></tr>" in response.text
+    assert "No scored run yet." in response.text
 
 
 def test_competition_page_prefills_the_setup_box_from_the_url(hub):
@@ -51,6 +67,7 @@ def test_setup_box_mints_a_command_that_sets_up_a_workspace(hub, tmp_path, monke
     assert command.startswith(
         f"crunch --api-base-url {hub.url} setup demo-timeseries alpha --token "
     )
+    assert "within 3 minutes; it works once" in response.text
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo-timeseries-alpha" / ".crunchdao" / "token").is_file()
 
@@ -58,18 +75,64 @@ def test_setup_box_mints_a_command_that_sets_up_a_workspace(hub, tmp_path, monke
 def test_setup_box_refuses_a_bad_name_in_the_page(hub):
     response = mint(hub, "demo-timeseries", "<b>bob</b>", "alpha")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'role="alert"' in response.text
     assert "<b>bob</b>" not in response.text
     assert "&lt;b&gt;bob&lt;/b&gt;" in response.text
 
 
-def test_unknown_pages_are_html_404s_while_the_api_keeps_json(hub):
+def test_unknown_pages_are_html_404s_while_the_api_keeps_json(hub, caller):
     html = page(hub, "/competitions/nope")
     project = page(hub, "/competitions/demo-timeseries/projects/nobody/nothing")
+    run = page(hub, "/competitions/demo-timeseries/projects/alice/alpha/runs/99")
     api = page(hub, "/v1/competitions/nope")
 
-    assert html.status_code == project.status_code == api.status_code == 404
+    assert html.status_code == project.status_code == run.status_code == api.status_code == 404
     assert "There is no competition &#39;nope&#39;" in html.text
     assert "There is no project nobody/nothing" in project.text
+    assert "There is no run 99" in run.text
     assert api.json()["code"] == "COMPETITION_NAME_NOT_FOUND"
+
+
+CRASHING = b"""\
+def train(X_train, y_train, model_directory_path):
+    raise ValueError("<i>no</i> training today")
+
+
+def infer(X_test, model_directory_path):
+    return X_test
+"""
+
+
+def test_project_and_run_pages_show_what_was_pushed_and_run_escaped(hub, caller):
+    pushed = caller.submit({"main.py": CRASHING}, message="<script>alert(1)</script>").json()
+    run = caller.wait_for_run(caller.create_run(pushed["id"])["id"])
+    project_path = "/competitions/demo-timeseries/projects/alice/alpha"
+
+    project = page(hub, project_path)
+    run_page = page(hub, f"{project_path}/runs/{run['id']}")
+
+    assert project.status_code == run_page.status_code == 200
+    assert "<script>alert(1)</script>" not in project.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in project.text
+    assert "<code>main.py</code>" in project.text
+    assert f'<a href="{project_path}/runs/{run["id"]}">{run["id"]}</a>' in project.text
+    assert '<span class="error">error</span>' in project.text
+    assert "<i>" not in run_page.text
+    assert (
+        '<span class="stderr">ValueError: &lt;i&gt;no&lt;/i&gt; training today</span>'
+        in run_page.text
+    )
+    assert 'http-equiv="refresh"' not in run_page.text  # a finished run stays put
+
+
+def test_a_queued_run_page_reloads_itself(hub_root, restartable_hub, new_caller):
+    with restartable_hub(workers=0) as hub:
+        caller = new_caller(hub)
+        pushed = caller.submit({"main.py": CRASHING}).json()
+        run = caller.create_run(pushed["id"])
+
+        response = page(hub, f"/competitions/demo-timeseries/projects/alice/alpha/runs/{run['id']}")
+
+    assert response.status_code == 200
+    assert '<meta http-equiv="refresh" content="3">' in response.text

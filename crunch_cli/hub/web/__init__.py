@@ -12,21 +12,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
-from crunch_cli.hub import leaderboard, organizer, runs
-from crunch_cli.hub.deps import BaseUrlDep, SessionDep
-from crunch_cli.hub.models import Competition, Project, Run, Submission, User
+from crunch_cli.hub import leaderboard, organizer, runs, submissions
+from crunch_cli.hub.deps import BaseUrlDep, PageRequest, SessionDep
+from crunch_cli.hub.errors import HubApiError
+from crunch_cli.hub.models import Competition, Project, Submission, User
 from crunch_cli.hub.views import limits
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
 COMPETITION = "/competitions/{name}"
 PROJECT = COMPETITION + "/projects/{user}/{project}"
+RUNS_SHOWN = 100  # the newest ones; the CLI lists them all (`crunch run list`)
 
 
 class PageNotFound(Exception):
@@ -42,6 +45,16 @@ def not_found_page(request: Request, error: Exception) -> HTMLResponse:
     return templates.TemplateResponse(request, "not_found.html", {"what": what}, status_code=404)
 
 
+@router.get("/site.css")
+def stylesheet() -> FileResponse:
+    # Every page links it: let browsers keep it for an hour instead of asking on each page.
+    return FileResponse(
+        HERE / "static" / "site.css",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep) -> HTMLResponse:
     rows = session.scalars(select(Competition).order_by(Competition.name)).all()
@@ -52,7 +65,9 @@ def index(request: Request, session: SessionDep) -> HTMLResponse:
 def competition_page(
     request: Request, name: str, session: SessionDep, user: str = "", project: str = ""
 ) -> HTMLResponse:
-    return _competition(request, session, name, user=user, project=project)
+    return _competition(
+        request, session, _competition_row(session, name), user=user, project=project
+    )
 
 
 @router.post(COMPETITION + "/setup-command", response_class=HTMLResponse)
@@ -65,18 +80,19 @@ def setup_command(
     project: Annotated[str, Form()],
 ) -> HTMLResponse:
     row = _competition_row(session, name)
+    user, project = user.strip(), project.strip()
+    ttl = request.app.state.store.settings.setup_token_ttl
     try:
-        token = organizer.setup_token_for(
-            session,
-            row,
-            user.strip(),
-            project.strip(),
-            request.app.state.store.settings.setup_token_ttl,
-        )
+        token = organizer.setup_token_for(session, row, user, project, ttl)
     except CrunchError as error:
-        return _competition(request, session, name, user=user, project=project, error=str(error))
-    command = f"crunch --api-base-url {base_url} setup {row.name} {project.strip()} --token {token}"
-    return _competition(request, session, name, user=user, project=project, command=command)
+        return _competition(
+            request, session, row, user=user, project=project, error=str(error), status_code=400
+        )
+    command = f"crunch --api-base-url {base_url} setup {row.name} {project} --token {token}"
+    minutes = round(ttl.total_seconds() / 60)
+    return _competition(
+        request, session, row, user=user, project=project, command=command, minutes=minutes
+    )
 
 
 @router.get(PROJECT, response_class=HTMLResponse)
@@ -84,20 +100,19 @@ def project_page(
     request: Request, name: str, user: str, project: str, session: SessionDep
 ) -> HTMLResponse:
     row = _project_row(session, name, user, project)
-    submissions = session.scalars(
+    newest = session.scalars(
         select(Submission).where(Submission.project_id == row.id).order_by(Submission.number.desc())
-    ).all()
-    project_runs = session.scalars(
-        select(Run).where(Run.project_id == row.id).order_by(Run.id.desc())
-    ).all()
+    )
     return templates.TemplateResponse(
         request,
         "project.html",
         {
             "competition": row.competition,
             "project": row,
-            "submissions": submissions,
-            "runs": [runs.view(run) for run in project_runs],
+            "submissions": [
+                {**submissions.view(item), "files": submissions.file_views(item)} for item in newest
+            ],
+            "runs": runs.page_of(session, row, PageRequest(0, RUNS_SHOWN)),
         },
     )
 
@@ -107,11 +122,10 @@ def run_page(
     request: Request, name: str, user: str, project: str, run_id: int, session: SessionDep
 ) -> HTMLResponse:
     row = _project_row(session, name, user, project)
-    found = session.scalars(
-        select(Run).where(Run.id == run_id, Run.project_id == row.id)
-    ).one_or_none()
-    if found is None:
-        raise PageNotFound(f"run {run_id}")
+    try:
+        found = runs.find(session, row, run_id)
+    except HubApiError:
+        raise PageNotFound(f"run {run_id}") from None
     return templates.TemplateResponse(
         request,
         "run.html",
@@ -119,13 +133,16 @@ def run_page(
             "competition": row.competition,
             "project": row,
             "run": runs.view(found),
+            # A run still going reloads itself, so its logs grow without a script.
+            "live": found.status != runs.COMPLETED,
             "logs": runs.logs(session, found, None),
         },
     )
 
 
-def _competition(request: Request, session: Session, name: str, **form: Any) -> HTMLResponse:
-    row = _competition_row(session, name)
+def _competition(
+    request: Request, session: Session, row: Competition, status_code: int = 200, **form: Any
+) -> HTMLResponse:
     projects = session.scalars(
         select(Project).where(Project.competition_id == row.id).order_by(Project.name)
     ).all()
@@ -139,6 +156,7 @@ def _competition(request: Request, session: Session, name: str, **form: Any) -> 
             "projects": projects,
             **form,
         },
+        status_code=status_code,
     )
 
 
