@@ -64,3 +64,14 @@ def set_up_workspace(root: Path, url: str, competition: str, workspace: Path, *a
         *args,
     )
     return (workspace / ".crunchdao" / "token").read_text().strip()
+
+
+@contextlib.contextmanager
+def bench_workspace(base: Path, data: Path) -> Iterator[tuple[str, Path, str]]:
+    """A competition `bench` made from `data`, its hub running, and a workspace set up on it
+    without its data; yields (hub URL, workspace, project token)."""
+    root = base / "hub"
+    crunch("hub", "competition", "create", "bench", "--data-dir", str(data), "--root", str(root))
+    with running_hub(root) as url:
+        workspace = base / "workspace"
+        yield url, workspace, set_up_workspace(root, url, "bench", workspace, "--no-data")

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import requests
-from _hub import CRUNCH, crunch, running_hub, set_up_workspace
+from _hub import CRUNCH, bench_workspace, crunch
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "timeseries"
 
@@ -51,21 +51,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as temporary:
         base = Path(temporary)
-        root = base / "hub"
         crunch("hub", "demo-data", str(base / "data"), "--format", "timeseries")
-        crunch(
-            "hub",
-            "competition",
-            "create",
-            "bench",
-            "--data-dir",
-            str(base / "data"),
-            "--root",
-            str(root),
-        )
-        with running_hub(root) as url:
-            workspace = base / "workspace"
-            project_token = set_up_workspace(root, url, "bench", workspace, "--no-data")
+        with bench_workspace(base, base / "data") as (url, workspace, project_token):
             for name in ("main.py", "requirements.txt"):
                 shutil.copyfile(TEMPLATE / name, workspace / name)
             model = workspace / "resources" / "model.bin"

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy
 import pandas
 import requests
-from _hub import CRUNCH, crunch, running_hub, set_up_workspace
+from _hub import CRUNCH, bench_workspace
 
 
 def median_seconds(command: list[str], runs: int, **kwargs) -> float:
@@ -63,20 +63,7 @@ def main() -> None:
         base = Path(temporary)
         (base / "data").mkdir()
         write_data(base / "data", options.size_mb)
-        root = base / "hub"
-        crunch(
-            "hub",
-            "competition",
-            "create",
-            "bench",
-            "--data-dir",
-            str(base / "data"),
-            "--root",
-            str(root),
-        )
-        with running_hub(root) as url:
-            workspace = base / "workspace"
-            project_token = set_up_workspace(root, url, "bench", workspace, "--no-data")
+        with bench_workspace(base, base / "data") as (url, workspace, project_token):
             release = requests.get(
                 url + "/v2/competitions/bench/rounds/@current/phases/submission/data-release",
                 headers={"Authorization": f"Project-Token {project_token}"},

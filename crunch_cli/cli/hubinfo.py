@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
 import typer
+
+from crunch_cli.cli.output import JsonOption, print_json
 
 
 def ping(ctx: typer.Context) -> None:
@@ -20,16 +21,14 @@ def ping(ctx: typer.Context) -> None:
 
 def list_competitions(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List the hub's competitions."""
     from crunch_cli.api import HubClient
 
     competitions = HubClient(ctx.obj.nearby_base_url()).competitions()
     if as_json:
-        import json
-
-        typer.echo(json.dumps(competitions, indent=2))
+        print_json(competitions)
         return
     from rich.console import Console
     from rich.table import Table

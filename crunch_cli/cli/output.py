@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -17,6 +17,24 @@ if TYPE_CHECKING:
 
 
 _Self = TypeVar("_Self", bound="_Transfers")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def print_json(value: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(value, indent=2))
+
+
+def submission_selector(value: str) -> int | str:
+    """A submission named on the command line: its number, or `@last`."""
+    if value == "@last":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter("a submission number, or @last") from None
 
 
 def human_size(size: float) -> str:

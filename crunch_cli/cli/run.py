@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
-from crunch_cli.cli.output import human_size
+from crunch_cli.cli.output import JsonOption, human_size, print_json, submission_selector
 from crunch_cli.cli.state import State
 from crunch_cli.workspace import ProjectConfig
 
@@ -18,7 +17,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RunId = Annotated[int, typer.Argument(help="Run id (see `crunch run list`).")]
 
 
@@ -30,19 +28,6 @@ def _project(ctx: typer.Context) -> tuple[ProjectConfig, Any]:
 
 def _key(config: ProjectConfig) -> tuple[str, int, str]:
     return config.competition_name, config.user_id, config.project_name
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2))
-
-
-def _submission(value: str) -> int | str:
-    if value == "@last":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise typer.BadParameter("a submission number, or @last") from None
 
 
 def watch(client: Any, config: ProjectConfig, run_id: int, *, timeout: float | None) -> dict:
@@ -94,12 +79,12 @@ def create(
     run = create_run(
         client,
         config,
-        submission=_submission(submission),
+        submission=submission_selector(submission),
         train_frequency=train_frequency,
         force_first_train=force_first_train,
     )
     if as_json and not wait:
-        _print_json(run)
+        print_json(run)
         return
     typer.echo(f"Run {run['id']} created for submission #{run['submission']['number']}")
     if wait:
@@ -114,7 +99,7 @@ def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
     config, client = _project(ctx)
     runs = client.runs(*_key(config))
     if as_json:
-        _print_json(runs)
+        print_json(runs)
         return
     from rich.console import Console
     from rich.table import Table
@@ -144,7 +129,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
     config, client = _project(ctx)
     run = client.run(*_key(config), run_id)
     if as_json:
-        _print_json(run)
+        print_json(run)
         return
     typer.echo(f"Run {run['id']} of submission #{run['submission']['number']}: {run['status']}")
     for label, field in (
@@ -213,7 +198,7 @@ def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
     workspace, client = state.workspace_client()
     board = client.leaderboard(workspace.config.competition_name)
     if as_json:
-        _print_json(board)
+        print_json(board)
         return
     from rich.console import Console
     from rich.table import Table
@@ -239,7 +224,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     competition = client.competition(config.competition_name)
     quota = client.submit_quota(*_key(config))
     if as_json:
-        _print_json({"competition": competition, "project": config.to_json(), "quota": quota})
+        print_json({"competition": competition, "project": config.to_json(), "quota": quota})
         return
     daily = quota.get("submissionsPerDay") or {}
     left = max(0, (daily.get("maximum") or 0) - (daily.get("current") or 0))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.output import DownloadProgress, human_size
+from crunch_cli.cli.output import (
+    DownloadProgress,
+    JsonOption,
+    human_size,
+    print_json,
+    submission_selector,
+)
 from crunch_cli.cli.state import State
 
 app = typer.Typer(
@@ -21,17 +26,6 @@ whitelist_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _number(value: str) -> int | str:
-    if value == "@last":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise typer.BadParameter("a submission number, or @last") from None
-
 
 @app.command("list")
 def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
@@ -41,7 +35,7 @@ def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
     submissions = client.submissions(config.competition_name, config.user_id, config.project_name)
     submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
     if as_json:
-        typer.echo(json.dumps(submissions, indent=2))
+        print_json(submissions)
         return
     from rich.console import Console
     from rich.table import Table
@@ -68,10 +62,10 @@ def show(
     workspace, client = ctx.obj.workspace_client()
     config = workspace.config
     key = (config.competition_name, config.user_id, config.project_name)
-    submission = client.submission(*key, _number(number))
+    submission = client.submission(*key, submission_selector(number))
     files = client.submission_files(*key, submission["number"])
     if as_json:
-        typer.echo(json.dumps({**submission, "files": files}, indent=2))
+        print_json({**submission, "files": files})
         return
     typer.echo(f"Submission #{submission['number']} ({submission.get('type', '')})")
     typer.echo(f"  created   {submission.get('createdAt', '')}")
@@ -99,7 +93,7 @@ def checkout(
     from crunch_cli.submissions import checkout as checkout_files
 
     workspace, client = ctx.obj.workspace_client()
-    resolved = _number(number)
+    resolved = submission_selector(number)
     if resolved == "@last":
         config = workspace.config
         resolved = client.submission(
@@ -133,7 +127,7 @@ def search(
     state: State = ctx.obj
     libraries = HubClient(state.nearby_base_url()).libraries(name)
     if as_json:
-        typer.echo(json.dumps(libraries, indent=2))
+        print_json(libraries)
         return
     if not libraries:
         typer.echo(f"no whitelisted library matches {name!r}")

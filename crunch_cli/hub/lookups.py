@@ -82,13 +82,7 @@ def own_project(
         raise HubApiError(
             403, "ACCESS_DENIED", "a project token only opens its own user's projects"
         )
-    found = session.scalars(
-        select(Project).where(
-            Project.competition_id == competition_row.id,
-            Project.user_id == caller.user_id,
-            Project.name == name,
-        )
-    ).one_or_none()
+    found = project_named(session, competition_row, caller.user_id, name)
     if found is None:
         raise not_found(
             "PROJECT_NOT_FOUND",
@@ -97,3 +91,11 @@ def own_project(
             userId=caller.user_id,
         )
     return found
+
+
+def project_named(session: Session, row: Competition, user_id: int, name: str) -> Project | None:
+    return session.scalars(
+        select(Project).where(
+            Project.competition_id == row.id, Project.user_id == user_id, Project.name == name
+        )
+    ).one_or_none()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
-from crunch_cli.hub import tokens
+from crunch_cli.hub import lookups, tokens
 from crunch_cli.hub.models import Check, Competition, DataFile, Phase, Project, Round, User, utcnow
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
@@ -205,13 +205,7 @@ def setup_token_for(
         user = User(login=user_login)
         session.add(user)
         session.flush()
-    project = session.scalars(
-        select(Project).where(
-            Project.competition_id == row.id,
-            Project.user_id == user.id,
-            Project.name == project_name,
-        )
-    ).one_or_none()
+    project = lookups.project_named(session, row, user.id, project_name)
     if project is None:
         project = Project(competition_id=row.id, user_id=user.id, name=project_name)
         session.add(project)
