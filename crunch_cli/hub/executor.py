@@ -273,16 +273,13 @@ def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Ou
     """
     import pandas
 
-    from crunch_cli.runner.judge import judge
+    from crunch_cli.runner.judge import Reference, judge
 
-    trusted = dataclasses.replace(
-        spec, data=dataclasses.replace(spec.data, x_test=job.data["X_test"])
-    )
+    judging = Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
     try:
         predictions = pandas.read_parquet(predictions_path)
-        failures, score = judge(
-            predictions, trusted, Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
-        )
+        reference = Reference.read(job.data["X_test"], judging, spec.columns)
+        failures, score = judge(predictions, spec.columns, judging, reference)
     except Exception as error:  # whatever the file holds, it is the submission's doing
         message = f"the predictions could not be checked: {error}"
         log.hub(message, error=True)

@@ -244,7 +244,9 @@ def _constants(check: Check, frames: _Frames) -> list[CheckFailure]:
         constant = distinct[distinct <= 1].index
         bad = prediction[prediction[moon].isin(constant)]
     else:
-        bad = prediction if prediction[name].nunique(dropna=False) <= 1 else prediction.head(0)
+        column = prediction[name]
+        constant = column.empty or (column == column.iloc[0]).all() or column.isna().all()
+        bad = prediction if constant else prediction.head(0)
     failures = _report(check, frames, bad, "every prediction has the same value")
     return [dataclasses.replace(failure, ids=()) for failure in failures]
 

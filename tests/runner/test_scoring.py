@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crunch_cli.errors import RunnerError
 from crunch_cli.runner.scoring import score
@@ -80,3 +82,40 @@ def test_unknown_metric_and_unmatched_rows_are_clear_errors():
         score("rmse", prediction.assign(id="other"), truth, COLUMNS)
     with pytest.raises(RunnerError, match="the prediction has no column 'prediction'"):
         score("rmse", prediction.drop(columns="prediction"), truth, COLUMNS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 4), st.integers(-3, 3), st.integers(-3, 3)),
+        min_size=2,
+        max_size=60,
+    )
+)
+def test_spearman_matches_pandas_on_ties_and_interleaved_moons(rows):
+    moons, predicted, target = (list(column) for column in zip(*rows, strict=True))
+    assert_spearman_matches_pandas(moons, predicted, target)
+
+
+@pytest.mark.parametrize("moons", [1, 3, 40, 500])
+def test_spearman_matches_pandas_on_large_and_small_moons(moons):
+    rng = np.random.default_rng(moons)
+    rows = 2000
+    assert_spearman_matches_pandas(
+        rng.permutation(np.arange(rows) % moons).tolist(),
+        rng.integers(-50, 50, rows).tolist(),
+        rng.integers(-50, 50, rows).tolist(),
+    )
+
+
+def assert_spearman_matches_pandas(moons, predicted, target):
+    prediction, truth = frames([float(value) for value in predicted], target, moons)
+    per_moon = []
+    for moon in sorted(set(moons)):
+        pair = pd.DataFrame({"p": prediction["prediction"], "t": truth["target"]})[
+            prediction["moon"] == moon
+        ]
+        correlation = pair.corr(method="spearman").iloc[0, 1]
+        per_moon.append(0.0 if np.isnan(correlation) else correlation)
+
+    assert score("spearman", prediction, truth, COLUMNS) == pytest.approx(np.mean(per_moon))
