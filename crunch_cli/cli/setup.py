@@ -9,7 +9,6 @@ import typer
 
 from crunch_cli.cli.output import DownloadProgress
 from crunch_cli.cli.state import State
-from crunch_cli.download import Outcome
 from crunch_cli.errors import WorkspaceError
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
 
@@ -93,7 +92,7 @@ def download(
     ] = None,
 ) -> None:
     """Download (or bring up to date) the competition data into data/."""
-    from crunch_cli.download import download_data
+    from crunch_cli.download import Outcome, download_data
 
     state: State = ctx.obj
     workspace, client = state.workspace_client()

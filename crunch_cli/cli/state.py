@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from crunch_cli.api.client import DEFAULT_API_BASE_URL
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
 
@@ -20,6 +19,8 @@ class State:
 
     def base_url(self, recorded: str | None = None) -> str:
         """The flag or env var wins, then what the workspace recorded, then the local hub."""
+        from crunch_cli.api.client import DEFAULT_API_BASE_URL
+
         return (self.api_base_url or recorded or DEFAULT_API_BASE_URL).rstrip("/")
 
     def nearby_base_url(self) -> str:

@@ -72,3 +72,30 @@ def test_a_main_file_without_infer_is_named_in_the_error(make_workspace, crunch)
 
     assert result.exit_code == 1
     assert f"{workspace.root / 'main.py'} defines no infer() function" in result.stderr
+
+
+def test_user_atexit_handlers_and_unfinished_lines_still_reach_the_log(make_workspace, crunch):
+    workspace = make_workspace(
+        "cross-sectional",
+        """
+        import atexit
+        import sys
+
+        atexit.register(lambda: print("saved the cache on exit"))
+
+        def train():
+            pass
+
+        def infer(X_test):
+            sys.stdout.write("no newline at the end")
+            return X_test[["id"]].assign(prediction=1)
+        """,
+    )
+
+    result = crunch("test", "--no-checks")
+
+    assert result.exit_code == 0, result.output
+    assert "saved the cache on exit" in result.stdout
+    log = (workspace.root / "prediction" / "log.txt").read_text()
+    assert "no newline at the end" in log
+    assert "saved the cache on exit" in log
