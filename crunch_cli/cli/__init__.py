@@ -5,8 +5,6 @@ module is the single place where a `CrunchError` becomes a line on stderr and an
 status; a traceback is shown only with `--debug`.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 

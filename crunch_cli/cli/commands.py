@@ -1,4 +1,9 @@
-"""Where every command module is attached to the root app, in help order."""
+"""Where every command module is attached to the root app, in help order.
+
+The command modules keep real annotations (no `from __future__ import annotations`):
+typer reads the signature of every command at each start, and string annotations cost it
+an `eval` each, a fifth of the start-up time of `crunch --help`.
+"""
 
 from __future__ import annotations
 

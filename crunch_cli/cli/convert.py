@@ -1,7 +1,5 @@
 """`crunch convert`: a notebook into main.py (and requirements.txt, embedded files)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -74,7 +72,7 @@ def convert(
         typer.echo(f"wrote {path}")
 
 
-def _whitelist(state: State) -> Whitelist | None:
+def _whitelist(state: State) -> "Whitelist | None":
     """The hub's whitelist when a hub is named (option, env, or this workspace); none
     otherwise, so that converting outside a workspace never waits on the network."""
     from crunch_cli.api import HubClient

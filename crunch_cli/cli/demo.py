@@ -1,7 +1,5 @@
 """`crunch demo`: print the tour as it happens."""
 
-from __future__ import annotations
-
 import shutil
 import tempfile
 from pathlib import Path

@@ -5,8 +5,6 @@ not over HTTP, so they also work while `crunch hub serve` is running on the same
 The hub modules are imported inside each command: `crunch --help` must stay light.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import shlex
 from pathlib import Path
@@ -51,7 +49,7 @@ DatabaseOption = Annotated[
 
 def _settings(
     root: Path, database_url: str | None, public_url: str | None = None, workers: int = 1
-) -> HubSettings:
+) -> "HubSettings":
     from crunch_cli.hub.settings import HubSettings
 
     return HubSettings(root=root, database_url=database_url, public_url=public_url, workers=workers)
@@ -75,7 +73,7 @@ def _token_command(competition: str, user: str, project: str, root: Path, url: s
     )
 
 
-def _minutes(settings: HubSettings) -> str:
+def _minutes(settings: "HubSettings") -> str:
     minutes = settings.setup_token_ttl.total_seconds() / 60
     return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 

@@ -1,7 +1,5 @@
 """`crunch ping` and `crunch list`: is the hub there, and what does it offer."""
 
-from __future__ import annotations
-
 import time
 
 import typer

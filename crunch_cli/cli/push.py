@@ -1,7 +1,5 @@
 """`crunch push`: build the bundle, then show it (--dry), zip it (--export) or send it."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -105,7 +103,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _print_manifest(bundle: Bundle, cache: UploadCache) -> None:
+def _print_manifest(bundle: "Bundle", cache: "UploadCache") -> None:
     from rich.console import Console
     from rich.table import Table
 

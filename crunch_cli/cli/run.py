@@ -1,7 +1,5 @@
 """`crunch run ...`, `crunch leaderboard`, `crunch status`: what the hub did with your code."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

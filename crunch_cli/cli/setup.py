@@ -1,7 +1,5 @@
 """`crunch setup`, `crunch download`, `crunch update-token`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`crunch submission list|show|checkout` and `crunch whitelist search|validate`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`crunch test`: run the workspace's code locally, the way the platform will run it."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
