@@ -18,11 +18,15 @@ import sys
 import traceback
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import crunch_cli
 from crunch_cli.runner.calls import Events, ProtocolError
 from crunch_cli.runner.spec import RunSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from concurrent.futures import Future
 
 _OUR_FILES = str(Path(crunch_cli.__file__).parent)
 
@@ -73,9 +77,19 @@ def compare(first: Any, second: Any) -> str | None:
     return None
 
 
-def run(spec: RunSpec, events: Events) -> int:
+def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    """Call `function` on a thread that ends with it: no idle thread of ours stays around
+    while the user's code runs (and, say, forks)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        return executor.submit(function, *args, **kwargs)
+    finally:
+        executor.shutdown(wait=False)
+
+
+def run(spec: RunSpec, events: Events) -> int:
     from crunch_cli.runner import formats
     from crunch_cli.runner.judge import Reference, judge
 
@@ -84,31 +98,28 @@ def run(spec: RunSpec, events: Events) -> int:
             module = load_module(spec.main_file)
         with events.framing("load"):
             schedule = formats.make(module, spec, events)
-        # Reading the test keys and targets and writing the predictions leave the user's
-        # code and the judging one core each, instead of adding to the run's wall time.
-        with ThreadPoolExecutor(max_workers=1) as background:
-            judging = spec.judging
-            reference = None
-            if judging is not None:
-                reference = background.submit(
-                    Reference.read, spec.data.x_test, judging, spec.columns
-                )
-            predictions = schedule.run()
-            predictions.columns = [str(column) for column in predictions.columns]
-            written = background.submit(predictions.to_parquet, spec.prediction_path, index=False)
-            if spec.determinism_check:
-                with events.counted_as("determinism"):
-                    difference = compare(schedule.infer_sample(), schedule.infer_sample())
-                events.send(type="determinism", difference=difference)
-            if judging is not None and reference is not None:
-                with events.framing("judge"):
-                    failures, score = judge(predictions, spec.columns, judging, reference.result())
-                events.send(
-                    type="judged",
-                    failures=[dataclasses.asdict(failure) for failure in failures],
-                    score=None if score is None else dataclasses.asdict(score),
-                )
-            written.result()
+        # Reading the test keys and targets while the user's code runs, and writing the
+        # predictions while they are judged, puts the otherwise idle core to work.
+        judging = spec.judging
+        reference = None
+        if judging is not None:
+            reference = in_background(Reference.read, spec.data.x_test, judging, spec.columns)
+        predictions = schedule.run()
+        predictions.columns = [str(column) for column in predictions.columns]
+        written = in_background(predictions.to_parquet, spec.prediction_path, index=False)
+        if spec.determinism_check:
+            with events.counted_as("determinism"):
+                difference = compare(schedule.infer_sample(), schedule.infer_sample())
+            events.send(type="determinism", difference=difference)
+        if judging is not None and reference is not None:
+            with events.framing("judge"):
+                failures, score = judge(predictions, spec.columns, judging, reference.result())
+            events.send(
+                type="judged",
+                failures=[dataclasses.asdict(failure) for failure in failures],
+                score=None if score is None else dataclasses.asdict(score),
+            )
+        written.result()
     except ProtocolError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         events.send(type="failure", message=str(error))
