@@ -83,7 +83,7 @@ class Judging:
 
     Judging there saves the parent a second import of pandas and a second read of the
     data. A caller that must not trust the child (the hub) leaves it out and calls
-    `checks.run_checks` and `scoring.score` on the predictions file itself.
+    `judge.judge` on the predictions file itself, with its own `judge.Reference`.
     `checks=None` skips the checks; `y_test=None` skips the score.
     """
 
