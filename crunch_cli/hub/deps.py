@@ -27,13 +27,16 @@ def get_store(request: Request) -> HubStore:
     return store
 
 
-def get_session(store: Annotated[HubStore, Depends(get_store)]) -> Iterator[Session]:
+def get_session(
+    request: Request, store: Annotated[HubStore, Depends(get_store)]
+) -> Iterator[Session]:
     """One transaction per request, committed when the route returns without raising.
 
     Used with `scope="function"`: the commit happens before the response leaves, so a
-    client never sees an answer whose effect is not yet in the database.
+    client never sees an answer whose effect is not yet in the database. GET and HEAD
+    only read.
     """
-    with store.session() as session:
+    with store.session(write=request.method not in ("GET", "HEAD")) as session:
         yield session
 
 

@@ -301,7 +301,7 @@ def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Ou
 
 
 def _load(store: HubStore, run_id: int) -> _Job:
-    with store.session() as session:
+    with store.session(write=False) as session:
         row = session.get(Run, run_id)
         assert row is not None
         submission = row.submission

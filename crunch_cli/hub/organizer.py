@@ -165,7 +165,7 @@ def create_competition(
 
 
 def list_competitions(settings: HubSettings) -> list[CompetitionSummary]:
-    with HubStore(settings) as store, store.session() as session:
+    with HubStore(settings) as store, store.session(write=False) as session:
         return [_summary(row) for row in session.scalars(select(Competition).order_by("id"))]
 
 

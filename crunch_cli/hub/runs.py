@@ -205,30 +205,29 @@ def finish(store: HubStore, run_id: int, outcome: Outcome) -> None:
         )
 
 
-def request_termination(store: HubStore, run_id: int) -> bool:
+def request_termination(session: Session, run_id: int) -> bool:
     """Mark the run as terminated; a queued one ends here and now. Returns True when a
     worker holds the run and must stop it.
     """
     now = utcnow()
-    with store.session() as session:
-        if _move(
-            session,
-            run_id,
-            (CREATED,),
-            status=COMPLETED,
-            success=False,
-            terminated=True,
-            exit_reason="terminated",
-            error_message=TERMINATED_MESSAGE,
-            started_at=now,
-            ended_at=now,
-        ):
-            return False
-        return _move(session, run_id, ACTIVE, terminated=True)
+    if _move(
+        session,
+        run_id,
+        (CREATED,),
+        status=COMPLETED,
+        success=False,
+        terminated=True,
+        exit_reason="terminated",
+        error_message=TERMINATED_MESSAGE,
+        started_at=now,
+        ended_at=now,
+    ):
+        return False
+    return _move(session, run_id, ACTIVE, terminated=True)
 
 
 def termination_requested(store: HubStore, run_id: int) -> bool:
-    with store.session() as session:
+    with store.session(write=False) as session:
         return bool(session.scalar(select(Run.terminated).where(Run.id == run_id)))
 
 

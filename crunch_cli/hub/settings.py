@@ -19,6 +19,13 @@ class HubSettings:
     folder and the signing key. `public_url` is only needed when the hub sits behind a
     proxy; otherwise signed URLs are built from the URL each request came in on.
     `workers` is how many submissions run at once (0: runs queue up, none starts).
+
+    `sandbox=False` (`--unsafe-no-sandbox`) runs submissions without bubblewrap: only for
+    trusted code. `project_token_ttl` None: project tokens never expire. `allowed_hosts`
+    adds Host header values to the loopback names and the public URL's host ("*": any).
+    `upload_quota` caps the bytes a project may hold in unfinished and unused uploads
+    (None: twice the competition's code and model limits). `web_projects_per_hour` is how
+    many new projects the website's setup box creates per client address and hour.
     """
 
     root: Path
@@ -28,6 +35,13 @@ class HubSettings:
     signed_url_ttl: timedelta = timedelta(hours=6)
     upload_ttl: timedelta = timedelta(hours=24)
     workers: int = 1
+    sandbox: bool = True
+    project_token_ttl: timedelta | None = timedelta(days=90)
+    allowed_hosts: tuple[str, ...] = ()
+    openapi: bool = True
+    max_requests_in_flight: int = 256
+    upload_quota: int | None = None
+    web_projects_per_hour: int = 10
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())

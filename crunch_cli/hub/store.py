@@ -3,6 +3,12 @@
 Both the HTTP app and the organizer commands go through `HubStore`, so a `crunch hub token`
 run while the server is up works on the very same files (SQLite in WAL mode lets them
 share the database).
+
+On SQLite, a transaction that may write starts with `BEGIN IMMEDIATE`: it takes the write
+lock first and waits for it (the busy timeout) instead of reading, then failing at once with
+"database is locked" when another writer committed in between, and it makes a
+read-check-write (the next submission number, today's count) exact under concurrency.
+Read-only transactions start deferred, so readers never queue behind writers.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub.blobs import BlobStore
@@ -25,6 +32,10 @@ from crunch_cli.hub.models import Base
 from crunch_cli.hub.settings import HubSettings
 
 SECRET_BYTES = 32
+BUSY_TIMEOUT_SECONDS = 30
+# Connections for every request thread (anyio's default limiter: 40), every run worker with
+# its log and termination threads, and the organizer's commands.
+POOL_SIZE = 64
 
 
 class HubStore:
@@ -43,12 +54,20 @@ class HubStore:
         self.blobs = BlobStore(settings.blobs_dir)
         self.engine = _make_engine(settings.resolved_database_url)
         Base.metadata.create_all(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(read_only=True), expire_on_commit=False
+        )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        `write=False` promises the block only reads: on SQLite it then does not queue for
+        the write lock.
+        """
+        sessions = self._writers if write else self._readers
+        with sessions() as session, session.begin():
             yield session
 
     def close(self) -> None:
@@ -63,11 +82,21 @@ class HubStore:
 
 def _make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE // 4, max_overflow=POOL_SIZE
+        )
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
+        poolclass=QueuePool,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_SIZE,
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); pysqlite's own would always be deferred.
+        connection.isolation_level = None
         # WAL lets the organizer CLI write while the server reads; foreign keys are off
         # by default in SQLite.
         cursor = connection.cursor()
@@ -75,6 +104,11 @@ def _make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -298,7 +298,7 @@ async def receive_chunk(
 
 
 def _chunk_to_receive(store: HubStore, upload_id: str, number: int) -> tuple[int, int]:
-    with store.session() as session:
+    with store.session(write=False) as session:
         upload = session.get(Upload, upload_id)
         if upload is None:
             raise not_found("UPLOAD_NOT_FOUND", f"no upload {upload_id}", uploadId=upload_id)

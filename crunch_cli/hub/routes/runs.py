@@ -77,9 +77,11 @@ def terminate_run(
     seconds at most) until its end is recorded.
     """
     runs.find(session, project, run_id)
-    if runs.request_termination(store, run_id):
+    held = runs.request_termination(session, run_id)
+    session.commit()  # the worker records the run's end: it needs the write lock we hold
+    if held:
         _executor(request).terminate(run_id)
-    with store.session() as fresh:  # the request's session may hold an older snapshot
+    with store.session(write=False) as fresh:  # the request's session may hold an older snapshot
         row = fresh.get(Run, run_id)
         assert row is not None
         return runs.view(row)
