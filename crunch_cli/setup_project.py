@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import shlex
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,9 @@ from crunch_cli.workspace import (
 )
 
 _TOKEN_HINT = (
-    "a setup token works once, within 3 minutes: copy a fresh one from the competition page "
-    "(on a local hub: `crunch hub token COMPETITION USER PROJECT`)"
+    "a setup token works once, within 3 minutes: for a new project, copy a fresh one from the "
+    "competition page; for an existing one, ask the organizer (`crunch hub token COMPETITION "
+    "USER PROJECT`) or run `crunch setup-command` where the project already works"
 )
 
 
@@ -103,26 +106,74 @@ def setup_project(
 
 
 def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None = None) -> None:
-    """Trade a fresh setup token for a project token, for this workspace's project only."""
+    """Trade a fresh setup token for a project token, for this workspace's project only.
+
+    The current token goes along, so that the hub revokes it: a token that leaked stops
+    working once it is replaced.
+    """
     config = workspace.config
-    upgraded = _upgrade(base_url or config.api_base_url or DEFAULT_API_BASE_URL, setup_token)
+    base_url = base_url or config.api_base_url or DEFAULT_API_BASE_URL
+    try:
+        current: str | None = workspace.read_token()
+    except WorkspaceError:
+        current = None
+    competition = HubClient(base_url).competition(config.competition_name)
+    upgraded = _upgrade(base_url, setup_token, current)
     project = upgraded["project"]
-    if int(project["userId"]) != config.user_id or project.get("name") != config.project_name:
+    if (
+        int(project["userId"]) != config.user_id
+        or project.get("name") != config.project_name
+        or project.get("competitionId") != competition["id"]
+    ):
         raise WorkspaceError(
             f"this setup token is for project {project.get('name')!r}, "
-            f"not this workspace's {config.project_name!r}",
-            hint="copy the setup token shown for this project on the competition page",
+            f"not this workspace's {config.project_name!r} of {config.competition_name!r}",
+            hint="ask for a setup token of this project: the organizer's `crunch hub token`, "
+            "or `crunch setup-command` where the project already works",
         )
     workspace.write_token(upgraded["plain"])
 
 
-def _upgrade(base_url: str, setup_token: str) -> dict[str, Any]:
+def setup_command(workspace: Workspace, *, base_url: str | None = None) -> tuple[str, datetime]:
+    """A `crunch setup` line for this workspace's project and when it stops working (UTC):
+    a one-time setup token minted with the project token, to set the project up on
+    another machine.
+    """
+    config = workspace.config
+    client = HubClient.for_workspace(workspace, base_url)
+    created = client.create_setup_token(
+        config.competition_name, config.user_id, config.project_name
+    )
+    line = shlex.join(
+        [
+            "crunch",
+            "--api-base-url",
+            client.base_url,
+            "setup",
+            config.competition_name,
+            config.project_name,
+            "--token",
+            created["plain"],
+        ]
+    )
+    valid_until = datetime.fromisoformat(created["validUntil"]).replace(tzinfo=timezone.utc)
+    return line, valid_until
+
+
+def _upgrade(base_url: str, setup_token: str, current_token: str | None = None) -> dict[str, Any]:
     if not setup_token:
         raise InvalidTokenError(
             "INVALID_PROJECT_TOKEN", "the setup token is empty", status=0, hint=_TOKEN_HINT
         )
     try:
-        return HubClient(base_url).upgrade_token(setup_token)
+        try:
+            return HubClient(base_url, current_token).upgrade_token(setup_token)
+        except InvalidTokenError as error:
+            # A hub that refuses the expired current token itself, not the setup token,
+            # has not spent the setup token: upgrade without revoking, as other clients do.
+            if current_token is None or error.extras.get("tokenType") == "CLONE":
+                raise
+            return HubClient(base_url).upgrade_token(setup_token)
     except InvalidTokenError as error:
         error.message = "the setup token is invalid, already used or expired"
         error.hint = _TOKEN_HINT

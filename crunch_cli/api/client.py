@@ -25,12 +25,14 @@ DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0
 PAGE_SIZE = 100
 
+_UPDATE_TOKEN_HINT = (
+    "run `crunch update-token` with a fresh setup token from the organizer "
+    "(`crunch hub token`) or from `crunch setup-command` where the project still works"
+)
 # Hints keyed by the hub's error code: what the user should do next.
 _HINTS = {
-    "INVALID_PROJECT_TOKEN": (
-        "run `crunch update-token` with a fresh token from the competition page"
-    ),
-    "UNAUTHORIZED": "run `crunch update-token` with a fresh token from the competition page",
+    "INVALID_PROJECT_TOKEN": _UPDATE_TOKEN_HINT,
+    "UNAUTHORIZED": _UPDATE_TOKEN_HINT,
     "COMPETITION_NAME_NOT_FOUND": "run `crunch list` to see the competitions this hub offers",
     "PROJECT_NOT_FOUND": "check the project name, or run `crunch setup` again",
     "NEVER_SUBMITTED": "push a first submission with `crunch push`",
@@ -184,10 +186,22 @@ class HubClient:
     # -- tokens and identity ---------------------------------------------------------------
 
     def upgrade_token(self, clone_token: str) -> dict[str, Any]:
+        """Trade a setup token for a project token. A client holding a project token sends
+        it along, and the hub revokes it if it is of the same project: it was replaced.
+        """
         register_secret(clone_token)
-        return self.call(
-            "POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token}, auth=False
-        )
+        upgraded = self.call("POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token})
+        register_secret(upgraded.get("plain"))
+        return upgraded
+
+    def create_setup_token(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
+        """A one-time setup token for this client's own project (ours): `{plain, validUntil,
+        project}`.
+        """
+        path = self._project_path(3, competition, user_id, project) + "/setup-tokens"
+        created = self.call("POST", path, json={})
+        register_secret(created.get("plain"))
+        return created
 
     def me(self) -> dict[str, Any]:
         return self.call("GET", "/v2/users/@me")

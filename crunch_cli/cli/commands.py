@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("setup")(setup.setup)
     app.command("download")(setup.download)
     app.command("update-token")(setup.update_token)
+    app.command("setup-command")(setup.setup_command)
     app.command("list")(hubinfo.list_competitions)
     app.command("convert")(convert.convert)
     app.command("test")(test.test)

@@ -1,4 +1,4 @@
-"""`crunch setup`, `crunch download`, `crunch update-token`."""
+"""`crunch setup`, `crunch download`, `crunch update-token`, `crunch setup-command`."""
 
 from pathlib import Path
 from typing import Annotated
@@ -123,6 +123,21 @@ def update_token(
         token = typer.prompt("Setup token", hide_input=True)
     renew_token(workspace, token.strip(), base_url=state.api_base_url)
     typer.echo(f"Token updated in {_relative(workspace.metadata_dir)}")
+
+
+def setup_command(ctx: typer.Context) -> None:
+    """Print a one-time `crunch setup` command for this project, to set it up on another
+    machine (or to hand to a teammate you trust with it)."""
+    from crunch_cli.setup_project import setup_command as make_setup_command
+
+    state: State = ctx.obj
+    line, valid_until = make_setup_command(Workspace.find(), base_url=state.api_base_url)
+    typer.echo(line)
+    typer.echo(
+        f"It works once, until {valid_until:%Y-%m-%d %H:%M:%S} UTC; "
+        "whoever runs it gets a token of this project.",
+        err=True,
+    )
 
 
 def _relative(path: Path) -> str:

@@ -13,6 +13,7 @@ from crunch_cli import __version__
 from crunch_cli.hub import web, whitelist
 from crunch_cli.hub.errors import install_error_handlers
 from crunch_cli.hub.executor import Executor
+from crunch_cli.hub.hosts import HostGuard
 from crunch_cli.hub.routes import (
     blobs,
     competitions,
@@ -92,7 +93,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.include_router(web.router)
-    app.add_exception_handler(web.PageNotFound, web.not_found_page)
+    web.install(app, settings)
     app.add_middleware(CollapseSlashes)
+    app.add_middleware(HostGuard, settings=settings)
     return app

@@ -71,7 +71,10 @@ def current_project(
     project = project_for_token(session, token)
     if project is None:
         raise HubApiError(
-            401, "INVALID_PROJECT_TOKEN", "the project token is not valid", tokenType="PROJECT"
+            401,
+            "INVALID_PROJECT_TOKEN",
+            "the project token is unknown, expired or replaced by a newer one",
+            tokenType="PROJECT",
         )
     return project
 

@@ -77,11 +77,16 @@ def user(session: Session, selector: str, me: User) -> User:
 def own_project(
     session: Session, competition_row: Competition, user_selector: str, name: str, caller: Project
 ) -> Project:
-    """The named project, which must belong to the caller's user (no peeking at others')."""
+    """The named project, which must be the caller's own: a project token opens its one
+    project, not the user's other projects, nor anything in another competition.
+
+    Another user's project is refused before it is looked up, so a token does not learn
+    which projects others have; the caller's user may learn which of its own names exist.
+    """
     if user_selector not in ("@me", str(caller.user_id)):
-        raise HubApiError(
-            403, "ACCESS_DENIED", "a project token only opens its own user's projects"
-        )
+        raise _not_yours("a project token only opens its own user's projects")
+    if competition_row.id == caller.competition_id and name == caller.name:
+        return caller
     found = project_named(session, competition_row, caller.user_id, name)
     if found is None:
         raise not_found(
@@ -90,7 +95,14 @@ def own_project(
             competitionId=competition_row.id,
             userId=caller.user_id,
         )
-    return found
+    raise _not_yours(
+        f"this project token opens project {caller.name!r} of competition "
+        f"{caller.competition.name!r} only"
+    )
+
+
+def _not_yours(message: str) -> HubApiError:
+    return HubApiError(403, "ACCESS_DENIED", message)
 
 
 def project_named(session: Session, row: Competition, user_id: int, name: str) -> Project | None:

@@ -183,6 +183,10 @@ class CloneToken(Base):
 
 
 class ProjectToken(Base):
+    """Opens one project (hence one competition) until `valid_until` (None: no expiry), or
+    until `revoked_at` is set, when `crunch update-token` replaces it.
+    """
+
     __tablename__ = "project_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -191,6 +195,7 @@ class ProjectToken(Base):
     type: Mapped[str] = mapped_column(String(20), default="PERMANENT")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     project: Mapped[Project] = relationship()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -194,23 +195,45 @@ def mint_setup_token(
         return setup_token_for(session, row, user_login, project_name, settings.setup_token_ttl)
 
 
+class ProjectExistsError(CrunchError):
+    """An anonymous caller asked for a token of a project that already exists."""
+
+
 def setup_token_for(
-    session: Session, row: Competition, user_login: str, project_name: str, ttl: timedelta
+    session: Session,
+    row: Competition,
+    user_login: str,
+    project_name: str,
+    ttl: timedelta,
+    *,
+    admit_new: Callable[[], None] | None = None,
 ) -> str:
-    """`mint_setup_token` inside a transaction the caller holds (the hub's web page)."""
+    """`mint_setup_token` inside a transaction the caller holds.
+
+    `admit_new` marks an anonymous caller (the website's setup box): it may only create
+    projects, since a token for an existing one is a takeover of it (those come from the
+    organizer or the project's owner), and `admit_new()` runs before each creation, to
+    refuse it by raising (the rate limit). Such a caller always inserts the project, so
+    of two concurrent creations of one project the unique constraint refuses the second.
+    """
     _check_name(user_login, "user name")
     _check_name(project_name, "project name")
     user = session.scalars(select(User).where(User.login == user_login)).one_or_none()
-    if user is None:
-        user = User(login=user_login)
-        session.add(user)
-        session.flush()
-    project = lookups.project_named(session, row, user.id, project_name)
+    project = None if user is None else lookups.project_named(session, row, user.id, project_name)
     if project is None:
+        if admit_new is not None:
+            admit_new()
+        if user is None:
+            user = User(login=user_login)
+            session.add(user)
+            session.flush()
         project = Project(competition_id=row.id, user_id=user.id, name=project_name)
         session.add(project)
         session.flush()
-    return tokens.mint_clone_token(session, project, ttl)
+    elif admit_new is not None:
+        raise ProjectExistsError(f"project {user_login}/{project_name} already exists")
+    _token, plain = tokens.mint_clone_token(session, project, ttl)
+    return plain
 
 
 def _find_competition(session: Session, name: str) -> Competition:

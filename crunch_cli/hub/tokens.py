@@ -3,6 +3,9 @@
 Both are `secrets.token_urlsafe(32)` (256 bits) and only their sha256 is stored, so the
 database alone does not let anyone act as a competitor. A setup token is spent by a single
 conditional UPDATE: two concurrent upgrades of one token cannot both succeed.
+
+A project token opens one project and nothing else; it stops working when it expires or
+when the token that replaced it (`crunch update-token`) revoked it.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def mint_clone_token(session: Session, project: Project, ttl: timedelta) -> str:
+def mint_clone_token(session: Session, project: Project, ttl: timedelta) -> tuple[CloneToken, str]:
     plain = new_token()
-    session.add(
-        CloneToken(project_id=project.id, token_sha256=token_hash(plain), expires_at=utcnow() + ttl)
+    token = CloneToken(
+        project_id=project.id, token_sha256=token_hash(plain), expires_at=utcnow() + ttl
     )
+    session.add(token)
     session.flush()
-    return plain
+    return token, plain
 
 
 def spend_clone_token(session: Session, plain: str) -> Project | None:
@@ -50,18 +54,44 @@ def spend_clone_token(session: Session, plain: str) -> Project | None:
     return None if spent is None else session.get(Project, spent)
 
 
-def mint_project_token(session: Session, project: Project) -> tuple[ProjectToken, str]:
+def mint_project_token(
+    session: Session, project: Project, ttl: timedelta | None
+) -> tuple[ProjectToken, str]:
+    """`ttl` None: the token never expires."""
     plain = new_token()
-    token = ProjectToken(project_id=project.id, token_sha256=token_hash(plain))
+    token = ProjectToken(
+        project_id=project.id,
+        token_sha256=token_hash(plain),
+        valid_until=None if ttl is None else utcnow() + ttl,
+    )
     session.add(token)
     session.flush()
     return token, plain
 
 
 def project_for_token(session: Session, plain: str) -> Project | None:
-    token = session.scalars(
-        select(ProjectToken).where(ProjectToken.token_sha256 == token_hash(plain))
-    ).one_or_none()
-    if token is None or (token.valid_until is not None and token.valid_until <= utcnow()):
+    """The project a valid token opens; None if unknown, expired or revoked."""
+    token = _find(session, plain)
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.valid_until is not None and token.valid_until <= utcnow():
         return None
     return token.project
+
+
+def revoke_project_token(session: Session, plain: str, project: Project) -> None:
+    """Revoke `plain` if it is a token of `project`, expired or not.
+
+    A token of another project is left alone: whoever holds a setup token may retire
+    their own project's previous token, never someone else's.
+    """
+    token = _find(session, plain)
+    if token is not None and token.project_id == project.id and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+
+
+def _find(session: Session, plain: str) -> ProjectToken | None:
+    return session.scalars(
+        select(ProjectToken).where(ProjectToken.token_sha256 == token_hash(plain))
+    ).one_or_none()

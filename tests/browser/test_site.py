@@ -1,5 +1,6 @@
 """In a real headless Chromium: open the competition page, copy the setup command, run it,
-push, and see the run appear on the project page with its score."""
+push, and see the run appear on the project page with its score; asking the page again for
+that project (now an existing one) gives no command, only who can give one."""
 
 from __future__ import annotations
 
@@ -90,3 +91,13 @@ def test_a_newcomer_goes_from_the_page_to_a_scored_run(hub, browser, tmp_path):
     page.get_by_role("link", name="1", exact=True).first.click()
     page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
     assert "network: blocked" in page.locator("#logs").inner_text()
+
+    page.goto(f"{hub.url}/competitions/demo-timeseries")
+    page.get_by_label("user").fill("alice")
+    page.get_by_label("project").fill("alpha")
+    page.get_by_role("button", name="Get my setup command").click()
+    page.screenshot(path=str(tmp_path / "existing.png"), full_page=True)
+    assert page.locator("#setup-command").count() == 0
+    explanation = page.locator("#project-exists").inner_text()
+    assert "already exists" in explanation
+    assert "crunch hub token demo-timeseries alice alpha" in explanation

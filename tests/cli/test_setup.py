@@ -1,13 +1,17 @@
-"""`crunch setup`, `download`, `update-token`, `ping`, `list` against a real hub."""
+"""`crunch setup`, `download`, `update-token`, `setup-command`, `ping`, `list` against a real
+hub."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shlex
 import stat
 import sys
 from pathlib import Path
+
+import requests
 
 COMPETITION = "demo-timeseries"
 
@@ -270,7 +274,15 @@ def test_download_of_bytes_that_do_not_match_the_hub_checksum_fails_clearly(
     assert not (workspace / "data" / ".X_test.parquet.part").exists()
 
 
-def test_update_token_replaces_the_project_token(workspace, crunch, hub, monkeypatch):
+def me(hub, token: str) -> requests.Response:
+    return requests.get(
+        f"{hub.url}/v2/users/@me", headers={"Authorization": f"Project-Token {token}"}, timeout=10
+    )
+
+
+def test_update_token_replaces_the_project_token_and_revokes_the_old_one(
+    workspace, crunch, hub, monkeypatch
+):
     monkeypatch.chdir(workspace)
     token_file = workspace / ".crunchdao" / "token"
     old = token_file.read_text()
@@ -279,9 +291,32 @@ def test_update_token_replaces_the_project_token(workspace, crunch, hub, monkeyp
     result = crunch("update-token", input=setup_token + "\n")
 
     assert result.exit_code == 0, result.output
-    assert token_file.read_text() != old
+    new = token_file.read_text()
+    assert new != old
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert setup_token not in result.output
+    assert crunch("download").exit_code == 0
+    assert me(hub, new).status_code == 200
+    refused = me(hub, old)
+    assert (refused.status_code, refused.json()["code"]) == (401, "INVALID_PROJECT_TOKEN")
+
+
+def test_update_token_works_when_the_old_token_has_expired(workspace, crunch, hub, monkeypatch):
+    from sqlalchemy import update
+
+    from crunch_cli.hub.models import ProjectToken, utcnow
+    from crunch_cli.hub.store import HubStore
+
+    monkeypatch.chdir(workspace)
+    with HubStore(hub.settings) as store, store.session() as session:
+        session.execute(update(ProjectToken).values(valid_until=utcnow()))
+    expired = crunch("download")
+    assert expired.exit_code == 1
+    assert "hint: run `crunch update-token`" in expired.stderr
+
+    result = crunch("update-token", hub.mint_token(COMPETITION, "alice", "alpha"))
+
+    assert result.exit_code == 0, result.output
     assert crunch("download").exit_code == 0
 
 
@@ -293,10 +328,69 @@ def test_update_token_refuses_a_token_of_another_project(workspace, crunch, hub,
     result = crunch("update-token", hub.mint_token(COMPETITION, "bob", "beta"))
 
     assert result.exit_code == 1
-    assert "error: this setup token is for project 'beta', not this workspace's 'alpha'" in (
-        result.stderr
+    assert (
+        "error: this setup token is for project 'beta', not this workspace's 'alpha' of "
+        "'demo-timeseries'" in result.stderr
     )
     assert token_file.read_text() == old
+    assert me(hub, old).status_code == 200
+
+
+def test_update_token_refuses_a_token_of_the_same_project_name_in_another_competition(
+    workspace, crunch, hub, monkeypatch
+):
+    monkeypatch.chdir(workspace)
+    token_file = workspace / ".crunchdao" / "token"
+    old = token_file.read_text()
+
+    result = crunch("update-token", hub.mint_token("demo-stream", "alice", "alpha"))
+
+    assert result.exit_code == 1
+    assert "error: this setup token is for project 'alpha', not this workspace's" in result.stderr
+    assert token_file.read_text() == old
+    assert me(hub, old).status_code == 200
+
+
+def test_setup_command_sets_up_the_same_project_on_another_machine(
+    workspace, crunch, hub, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(workspace)
+    project_token = (workspace / ".crunchdao" / "token").read_text()
+
+    printed = crunch("setup-command")
+
+    assert printed.exit_code == 0, printed.output
+    assert project_token not in printed.output
+    assert "It works once, until " in printed.stderr
+    [line] = printed.stdout.splitlines()
+    arguments = shlex.split(line)
+    assert arguments[:6] == ["crunch", "--api-base-url", hub.url, "setup", COMPETITION, "alpha"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    second = crunch(*arguments[1:], "--no-data")
+    assert second.exit_code == 0, second.output
+    again = crunch(*arguments[1:], "--no-data", "again")
+    assert again.exit_code == 1
+    assert "error: the setup token is invalid, already used or expired" in again.stderr
+    second_root = elsewhere / f"{COMPETITION}-alpha"
+    first_config = json.loads((workspace / ".crunchdao" / "project.json").read_text())
+    second_config = json.loads((second_root / ".crunchdao" / "project.json").read_text())
+    assert second_config == first_config
+    second_token = (second_root / ".crunchdao" / "token").read_text()
+    assert second_token != project_token
+    assert me(hub, second_token).status_code == me(hub, project_token).status_code == 200
+
+
+def test_setup_command_with_a_revoked_token_says_to_update_it(workspace, crunch, monkeypatch):
+    monkeypatch.chdir(workspace)
+    (workspace / ".crunchdao" / "token").write_text("not-a-real-token-" * 3)
+
+    result = crunch("setup-command")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "hint: run `crunch update-token`" in result.stderr
 
 
 def test_a_revoked_token_gets_a_hint_to_update_it(workspace, crunch, hub, monkeypatch):

@@ -1,4 +1,5 @@
-"""The hub's web pages, over plain HTTP: content, escaping, and a setup box that works."""
+"""The hub's web pages, over plain HTTP: content, escaping, and a setup box that works
+for new projects and says where an existing project's token comes from."""
 
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ def page(hub, path: str, **kwargs) -> requests.Response:
 
 
 def mint(hub, competition: str, user: str, project: str) -> requests.Response:
-    return requests.post(
+    """Fill in the setup box as a browser does: open the page, post its form from it."""
+    browser = requests.Session()
+    form_page = browser.get(f"{hub.url}/competitions/{competition}", timeout=10)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text).group(1)
+    return browser.post(
         f"{hub.url}/competitions/{competition}/setup-command",
-        data={"user": user, "project": project},
+        data={"user": user, "project": project, "csrf_token": csrf_token},
+        headers={"Origin": hub.url},
         timeout=10,
     )
 
@@ -70,6 +76,24 @@ def test_setup_box_mints_a_command_that_sets_up_a_workspace(hub, tmp_path, monke
     assert "within 3 minutes; it works once" in response.text
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo-timeseries-alpha" / ".crunchdao" / "token").is_file()
+
+
+def test_setup_box_gives_an_existing_project_no_token_and_says_who_does(hub, caller):
+    response = mint(hub, "demo-timeseries", "alice", "alpha")
+
+    assert response.status_code == 409
+    assert 'id="setup-command"' not in response.text
+    assert "--token" not in response.text
+    assert "The project alice/alpha already exists" in response.text
+    assert "<code>crunch setup-command</code>" in response.text
+    assert "<code>crunch hub token demo-timeseries alice alpha</code>" in response.text
+
+
+def test_setup_box_makes_a_new_project_for_a_user_who_has_others(hub, caller):
+    response = mint(hub, "demo-timeseries", "alice", "second")
+
+    assert response.status_code == 200
+    assert "setup demo-timeseries second --token " in response.text
 
 
 def test_setup_box_refuses_a_bad_name_in_the_page(hub):

@@ -1,14 +1,16 @@
-"""Exchanging a one-time setup token for a project token."""
+"""Exchanging a one-time setup token for a project token, and (ours) a project's owner
+minting a setup token for their own project, to set it up on another machine.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from crunch_cli.hub import tokens, views
-from crunch_cli.hub.deps import SessionDep
+from crunch_cli.hub.deps import OwnProjectDep, SessionDep, StoreDep, presented_token
 from crunch_cli.hub.errors import HubApiError
 
 router = APIRouter()
@@ -18,8 +20,24 @@ class UpgradeRequest(BaseModel):
     clone_token: str = Field(alias="cloneToken", min_length=1)
 
 
+async def previous_token(request: Request) -> str | None:
+    """The project token the caller holds now, if it sent one (our `crunch update-token`
+    does; the public client sends none). It is often expired, which is why the caller is
+    upgrading, and a credential of a kind this hub ignores is no reason to refuse.
+    """
+    try:
+        return await presented_token(request)
+    except HubApiError:
+        return None
+
+
 @router.post("/v2/project-tokens/upgrade")
-def upgrade(body: UpgradeRequest, session: SessionDep) -> dict[str, Any]:
+def upgrade(
+    body: UpgradeRequest,
+    session: SessionDep,
+    store: StoreDep,
+    previous: Annotated[str | None, Depends(previous_token)],
+) -> dict[str, Any]:
     project = tokens.spend_clone_token(session, body.clone_token)
     if project is None:
         raise HubApiError(
@@ -28,11 +46,26 @@ def upgrade(body: UpgradeRequest, session: SessionDep) -> dict[str, Any]:
             "the setup token is unknown, already used or expired",
             tokenType="CLONE",
         )
-    token, plain = tokens.mint_project_token(session, project)
+    token, plain = tokens.mint_project_token(session, project, store.settings.project_token_ttl)
+    if previous is not None:
+        tokens.revoke_project_token(session, previous, project)
     return {
         "id": token.id,
         "type": token.type,
         "plain": plain,
         "validUntil": views.iso(token.valid_until),
+        "project": views.project(project),
+    }
+
+
+@router.post("/v3/competitions/{competition}/projects/{user_selector}/{name}/setup-tokens")
+def create_setup_token(
+    session: SessionDep, store: StoreDep, project: OwnProjectDep
+) -> dict[str, Any]:
+    token, plain = tokens.mint_clone_token(session, project, store.settings.setup_token_ttl)
+    return {
+        "id": token.id,
+        "plain": plain,
+        "validUntil": views.iso(token.expires_at),
         "project": views.project(project),
     }

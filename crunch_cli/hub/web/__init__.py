@@ -2,16 +2,21 @@
 a project's submissions and runs with their logs.
 
 Server-rendered with Jinja2 (autoescaped: every user-provided text is escaped), no build
-step, no JavaScript but a copy button. On a local hub there are no accounts: the user name
-typed in the setup box is who the token is for. Minting is a POST, since it has an effect.
+step, no JavaScript but a copy button. There are no accounts, so the setup box is
+anonymous: it only creates projects (a new user, or a new project name of a user), each
+client address a few per hour, and never hands out a token for a project that exists,
+which would give that project away; those come from the organizer or the project's owner.
+Minting is a POST, since it has an effect, and every POST passes the `forms` checks.
 """
 
 from __future__ import annotations
 
+import shlex
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -22,14 +27,26 @@ from crunch_cli.hub import leaderboard, organizer, runs, submissions
 from crunch_cli.hub.deps import BaseUrlDep, PageRequest, SessionDep
 from crunch_cli.hub.errors import HubApiError
 from crunch_cli.hub.models import Competition, Project, Submission, User
+from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.views import limits
+from crunch_cli.hub.web import forms
+from crunch_cli.hub.web.ratelimit import RateLimited, RateLimiter
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(forms.check_form)])
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 COMPETITION = "/competitions/{name}"
 PROJECT = COMPETITION + "/projects/{user}/{project}"
 RUNS_SHOWN = 100  # the newest ones; the CLI lists them all (`crunch run list`)
+NEW_PROJECTS_WINDOW = timedelta(hours=1)
+
+
+def install(app: FastAPI, settings: HubSettings) -> None:
+    """Add the website to the hub's app: its routes, its error pages, its rate limit."""
+    app.state.web_new_projects = RateLimiter(settings.web_projects_per_hour, NEW_PROJECTS_WINDOW)
+    app.include_router(router)
+    app.add_exception_handler(PageNotFound, not_found_page)
+    app.add_exception_handler(forms.FormRefused, refused_page)
 
 
 class PageNotFound(Exception):
@@ -43,6 +60,15 @@ class PageNotFound(Exception):
 def not_found_page(request: Request, error: Exception) -> HTMLResponse:
     what = error.what if isinstance(error, PageNotFound) else "page"
     return templates.TemplateResponse(request, "not_found.html", {"what": what}, status_code=404)
+
+
+def refused_page(request: Request, error: Exception) -> HTMLResponse:
+    reason = error.reason if isinstance(error, forms.FormRefused) else "refused"
+    # The form's own page, to fill it in again: forms post to a sub-path of it.
+    back = request.url.path.rsplit("/", 1)[0] or "/"
+    return templates.TemplateResponse(
+        request, "refused.html", {"reason": reason, "back": back}, status_code=403
+    )
 
 
 @router.get("/site.css")
@@ -82,17 +108,35 @@ def setup_command(
     row = _competition_row(session, name)
     user, project = user.strip(), project.strip()
     ttl = request.app.state.store.settings.setup_token_ttl
+    new_projects: RateLimiter = request.app.state.web_new_projects
+    address = request.client.host if request.client else ""
+    form: dict[str, Any] = {"user": user, "project": project}
     try:
-        token = organizer.setup_token_for(session, row, user, project, ttl)
-    except CrunchError as error:
-        return _competition(
-            request, session, row, user=user, project=project, error=str(error), status_code=400
+        token = organizer.setup_token_for(
+            session, row, user, project, ttl, admit_new=lambda: new_projects.take(address)
         )
-    command = f"crunch --api-base-url {base_url} setup {row.name} {project} --token {token}"
-    minutes = round(ttl.total_seconds() / 60)
-    return _competition(
-        request, session, row, user=user, project=project, command=command, minutes=minutes
+    except organizer.ProjectExistsError:
+        return _competition(request, session, row, taken=True, status_code=409, **form)
+    except RateLimited as limited:
+        minutes = max(1, round(limited.retry_after / 60))
+        response = _competition(
+            request,
+            session,
+            row,
+            error=f"This address has created {new_projects.limit} projects in the last hour, "
+            f"as many as this hub allows: try again in {minutes} minutes.",
+            status_code=429,
+            **form,
+        )
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
+    except CrunchError as error:
+        return _competition(request, session, row, error=str(error), status_code=400, **form)
+    command = shlex.join(
+        ["crunch", "--api-base-url", base_url, "setup", row.name, project, "--token", token]
     )
+    minutes = round(ttl.total_seconds() / 60)
+    return _competition(request, session, row, command=command, minutes=minutes, **form)
 
 
 @router.get(PROJECT, response_class=HTMLResponse)
@@ -146,7 +190,8 @@ def _competition(
     projects = session.scalars(
         select(Project).where(Project.competition_id == row.id).order_by(Project.name)
     ).all()
-    return templates.TemplateResponse(
+    csrf_token, cookie = forms.form_token(request)
+    response = templates.TemplateResponse(
         request,
         "competition.html",
         {
@@ -154,10 +199,13 @@ def _competition(
             "limits": limits(row),
             "leaderboard": leaderboard.view(session, row),
             "projects": projects,
+            "csrf_token": csrf_token,
             **form,
         },
         status_code=status_code,
     )
+    forms.set_cookie(request, response, cookie)
+    return response
 
 
 def _competition_row(session: Session, name: str) -> Competition:
