@@ -180,7 +180,13 @@ def _stream_into(
                         progress.advance(file, len(chunk))
             if file.size < 0 or offset == file.size:
                 return digest.hexdigest()
-            failure = f"the connection closed after {offset} of {file.size} bytes"
+            # A cut connection raises (the body is shorter than its Content-Length): a
+            # response that ended cleanly is the whole file, and it is not the one listed.
+            part.unlink(missing_ok=True)
+            raise ChecksumMismatchError(
+                f"{file.name} arrived as {offset} bytes instead of {file.size}",
+                hint="run `crunch download` again; if it persists, tell the competition organizer",
+            )
         except (
             requests.ConnectionError,
             requests.Timeout,

@@ -16,6 +16,9 @@ raised, and each message says what to do next.
     │   └── WaitTimeoutError      a run did not end within --timeout (exit status 2)
     ├── DownloadError             a data file could not be fetched intact
     │   └── ChecksumMismatchError the bytes do not hash to the hub's sha256
+    ├── HubStorageError           the hub's own file storage failed (hub side only)
+    │   ├── BlobIntegrityError    a stored blob's bytes no longer hash to its sha256
+    │   └── InsufficientStorageError  no space left for the hub's files
     ├── ConversionError           a notebook could not be turned into a script
     ├── RequirementsError         requirements that cannot be parsed, merged or allowed
     ├── RunnerError               the user's code could not be run to the end
@@ -120,6 +123,35 @@ class DownloadError(CrunchError):
 
 class ChecksumMismatchError(DownloadError):
     """Raised when a downloaded file does not hash to the hub's sha256 figure."""
+
+
+class HubStorageError(CrunchError):
+    """Raised by the hub when its blob folder cannot give or take the bytes asked for."""
+
+
+class BlobIntegrityError(HubStorageError):
+    """Raised when a stored blob is missing, or its bytes do not hash to the sha256 recorded
+    for it (damaged or tampered with on disk): whatever read it must not use it.
+    """
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(
+            f"the hub's stored file {key} is unusable: {problem}",
+            hint="restore the hub's blob folder from a backup, or ask the owner to push again",
+        )
+        self.key = key
+
+
+class InsufficientStorageError(HubStorageError):
+    """Raised when the disk holding the hub's files is full; nothing half-written is kept,
+    so the same request succeeds once space is freed.
+    """
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"no space left on the hub's storage ({where})",
+            hint="free some space on that disk (or give the hub a bigger one), then try again",
+        )
 
 
 class ConversionError(CrunchError):

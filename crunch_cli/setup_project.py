@@ -22,6 +22,7 @@ from crunch_cli.api.client import DEFAULT_API_BASE_URL
 from crunch_cli.download import Outcome, Progress, download_data
 from crunch_cli.errors import (
     CrunchError,
+    DownloadError,
     InvalidTokenError,
     NotFoundError,
     WorkspaceError,
@@ -97,6 +98,13 @@ def setup_project(
     except NotFoundError as error:
         if error.code != "NEVER_SUBMITTED":
             raise
+    except DownloadError as error:
+        # The token is spent, but the workspace is whole: the restore alone can be redone.
+        error.hint = (
+            f"your workspace is ready in {target}: run `crunch submission checkout @last` "
+            "there to try the restore again; if it fails the same way, tell the organizer"
+        )
+        raise
     if with_data:
         try:
             result.downloads = download_data(client, workspace, force=force, progress=progress)

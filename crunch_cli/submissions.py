@@ -1,8 +1,10 @@
 """Bring a pushed submission's files back into a workspace (`setup`, `submission checkout`).
 
-Files are fetched into a scratch folder first and compared with what is on disk; only then
-are they renamed into place. A file the user changed is never replaced without `--force`,
-and `data/` and `.crunchdao/` are never written, whatever the hub sends.
+Files are fetched into a scratch folder first, each checked against the size and sha256
+the hub lists for it, and compared with what is on disk; only then are they renamed into
+place, so a file that arrives damaged writes nothing. A file the user changed is never
+replaced without `--force`, and `data/` and `.crunchdao/` are never written, whatever the
+hub sends.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import filecmp
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from crunch_cli.api import HubClient
 from crunch_cli.download import Progress, RemoteFile, fetch_files
-from crunch_cli.errors import PushError, WorkspaceExistsError
+from crunch_cli.errors import DownloadError, PushError, WorkspaceExistsError
 from crunch_cli.workspace import DATA_DIRECTORY, METADATA_DIRECTORY, Workspace
 
 PROTECTED = (DATA_DIRECTORY, METADATA_DIRECTORY)
@@ -45,18 +48,29 @@ def checkout(
     or `keep_local` (leave it; what setup does inside a folder the user already filled).
     """
     config = workspace.config
+    project = (config.competition_name, config.user_id, config.project_name)
+    if number is None:  # one number for both calls, even if a push lands in between
+        number = int(client.submission(*project, "@last")["number"])
     links = client.clone(
-        config.competition_name,
-        config.user_id,
-        config.project_name,
-        submission_number=number,
-        include_model=include_model or bool(paths),
+        *project, submission_number=number, include_model=include_model or bool(paths)
     )
+    listed = _listed_files(client.submission_files(*project, number))
     selected = _select(links, paths or [])
     scratch = Path(tempfile.mkdtemp(prefix=".checkout-", dir=workspace.metadata_dir))
     try:
-        remote = [RemoteFile(path, path, url, -1, None) for path, url in selected.items()]
-        fetch_files(remote, scratch, progress=progress)
+        remote = [
+            RemoteFile(path, path, url, *listed.get(path, (-1, None)))
+            for path, url in selected.items()
+        ]
+        try:
+            fetch_files(remote, scratch, progress=progress)
+        except DownloadError as error:
+            error.message = f"submission #{number}: {error.message}; nothing was written"
+            error.hint = (
+                "run the command again; if it fails the same way, the hub's copy is damaged: "
+                "tell the competition organizer"
+            )
+            raise
         result = CheckoutResult([], [], [])
         changed = []
         for path in sorted(selected):
@@ -84,6 +98,20 @@ def checkout(
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _listed_files(
+    files: list[dict[str, Any]] | dict[str, Any],
+) -> dict[str, tuple[int, str | None]]:
+    """(size, sha256) of each file the hub lists; hubs that do not give a sha256 (the
+    hosted one) still give the size, which is checked alone then.
+    """
+    items = files.get("content", []) if isinstance(files, dict) else files
+    return {
+        item["name"]: (int(item["size"]), item.get("sha256"))
+        for item in items
+        if item.get("size") is not None
+    }
 
 
 def _select(links: dict[str, str], paths: list[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from crunch_cli.hub import web, whitelist
 from crunch_cli.hub.errors import install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.hosts import HostGuard
+from crunch_cli.hub.janitor import Janitor
 from crunch_cli.hub.routes import (
     blobs,
     competitions,
@@ -69,13 +70,16 @@ def create_app(settings: HubSettings) -> FastAPI:
     """
     store = HubStore(settings)
     executor = Executor(store, settings.workers)
+    janitor = Janitor(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         executor.start()
+        janitor.start()
         try:
             yield
         finally:
+            janitor.stop()
             executor.stop()
             store.close()
 

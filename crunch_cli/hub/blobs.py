@@ -1,25 +1,49 @@
 """Files the hub serves and receives, kept under one folder and named by opaque keys.
 
-Data files are content-addressed (`sha256/ab/abcd...`), so registering the same file twice
-stores it once. Upload chunks are written in place at their offset in `uploads/<id>`, so
-completing a large upload never copies it.
+Content blobs (`sha256/ab/abcd...`) are immutable: the bytes are hashed as they are
+written (or as the upload they come from is adopted), made read-only and fsynced under a
+private name, then given their address with a hard link that never replaces an existing
+file. So the address is always the hash of the bytes actually stored, never a hash someone
+reported; registering the same content twice stores it once. Reads that feed a run or a
+check go through `copy_verified`/`read_verified`, which catch a blob damaged on disk.
+
+Upload chunks are written in place at their offset in `uploads/<id>`; completing an upload
+moves that file (no copy) to its content address once nothing can write it any more.
+Unreferenced content blobs are removed by the janitor; the shared/exclusive `gc_lock`
+keeps it from removing a blob that is being published at the same moment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Container, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
+
+from crunch_cli.errors import BlobIntegrityError, InsufficientStorageError
 
 COPY_BUFFER = 1024 * 1024
+READ_ONLY = 0o444
+CONTENT_PREFIX = "sha256"
+UPLOADS_FOLDER = "uploads"
+TEMPORARY_PREFIX = ".incoming."
+GC_LOCK_FILE = ".gc.lock"
 _KEY = re.compile(r"^[a-z0-9]+(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class BlobKeyError(ValueError):
     """Raised for a key that could step outside the blob folder."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
 
 
 class BlobStore:
@@ -33,44 +57,235 @@ class BlobStore:
         return self.root / key
 
     def put_file(self, source: Path) -> tuple[str, int, str]:
-        """Copy `source` in while hashing it; returns (key, size, sha256)."""
+        """Copy `source` in while hashing the bytes written; returns (key, size, sha256)."""
         digest = hashlib.sha256()
         size = 0
-        fd, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming.")
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
+        temporary = Path(name)
         try:
-            with open(source, "rb") as reader, os.fdopen(fd, "wb") as writer:
+            with self._disk_space(), os.fdopen(fd, "wb") as writer, open(source, "rb") as reader:
                 while chunk := reader.read(COPY_BUFFER):
                     digest.update(chunk)
                     writer.write(chunk)
                     size += len(chunk)
             sha256 = digest.hexdigest()
-            key = content_key(sha256)
-            target = self.path(key)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return key, size, sha256
+            return self._publish(temporary, sha256), size, sha256
+        finally:
+            temporary.unlink(missing_ok=True)
 
-    def adopt(self, key: str, sha256: str) -> str:
-        """Give the blob at `key` its content address too (a hard link, no copy)."""
-        target_key = content_key(sha256)
-        target = self.path(target_key)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # The same content may have arrived through another upload meanwhile.
-            with contextlib.suppress(FileExistsError):
-                os.link(self.path(key), target)
-        return target_key
+    @contextlib.contextmanager
+    def staged(self, key: str) -> Iterator[StagedBlob]:
+        """Move the file at `key` to a private name for the block, to hash and publish it.
+
+        Unless the block publishes it, the file goes back to `key` when the block ends; a
+        missing file is staged as an empty one. The caller guarantees that nothing writes
+        the file meanwhile.
+        """
+        origin = self.path(key)
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
+        os.close(fd)
+        staged = StagedBlob(self, Path(name))
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                origin.replace(staged.path)
+            yield staged
+        finally:
+            _put_back(staged.path, origin)
+
+    def copy_verified(self, key: str, sha256: str, target: Path) -> None:
+        """Copy the blob to `target` while hashing it: a blob whose bytes are not the ones
+        stored under that sha256 leaves no `target` behind and raises BlobIntegrityError.
+        """
+        digest = hashlib.sha256()
+        with self._open(key) as reader:
+            try:
+                with open(target, "wb") as writer:
+                    while piece := reader.read(COPY_BUFFER):
+                        digest.update(piece)
+                        writer.write(piece)
+                _check_digest(key, sha256, digest.hexdigest())
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+
+    def read_verified(self, key: str, sha256: str, max_bytes: int) -> bytes:
+        """The blob's bytes, checked against `sha256`. More than `max_bytes` of them means
+        the blob is not the (smaller) file recorded: BlobIntegrityError, like a mismatch.
+        """
+        with self._open(key) as reader:
+            content = reader.read(max_bytes + 1)
+        if len(content) > max_bytes:
+            raise BlobIntegrityError(key, f"it holds more than the {max_bytes} bytes expected")
+        _check_digest(key, sha256, hashlib.sha256(content).hexdigest())
+        return content
 
     def remove(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def remove_unreferenced(self, referenced: Container[str], older_than: float) -> int:
+        """Delete content blobs not in `referenced` and last published before the time
+        `older_than` (a Unix time), plus temporary files abandoned before it; returns how
+        many content blobs went.
+        """
+        removed = 0
+        with self.gc_lock(exclusive=True):
+            for entry, status in _entries(self.root / CONTENT_PREFIX, depth=2):
+                key = f"{CONTENT_PREFIX}/{Path(entry.path).parent.name}/{entry.name}"
+                if key not in referenced and status.st_mtime < older_than:
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+            for entry, status in _entries(self.root, depth=1):
+                # ctime: a staged upload keeps its chunks' mtime, but moving it set ctime
+                if entry.name.startswith(TEMPORARY_PREFIX) and status.st_ctime < older_than:
+                    Path(entry.path).unlink(missing_ok=True)
+        return removed
+
+    @contextlib.contextmanager
+    def gc_lock(self, *, exclusive: bool) -> Iterator[None]:
+        """Publishing takes it shared, the janitor's sweep exclusive: a blob re-published
+        (its time refreshed) is never deleted between the sweep's look and its unlink.
+        """
+        fd = os.open(self.root / GC_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    def _publish(self, temporary: Path, sha256: str) -> str:
+        """Give the finished file at `temporary` its content address, read-only and on disk.
+
+        An address that exists already keeps its file (same bytes): only its time is
+        refreshed, so the janitor's grace period starts again for it.
+        """
+        key = content_key(sha256)
+        target = self.path(key)
+        with self._disk_space():
+            with open(temporary, "rb") as file:
+                os.fchmod(file.fileno(), READ_ONLY)
+                os.fsync(file.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with self.gc_lock(exclusive=False):
+                os.utime(temporary)
+                try:
+                    os.link(temporary, target)
+                except FileExistsError:
+                    os.utime(target)
+                _fsync_directory(target.parent)
+        temporary.unlink()
+        return key
+
+    @contextlib.contextmanager
+    def _open(self, key: str) -> Iterator[BinaryIO]:
+        try:
+            reader = open(self.path(key), "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise BlobIntegrityError(key, "it is missing") from None
+        with reader:
+            yield reader
+
+    @contextlib.contextmanager
+    def _disk_space(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            if is_disk_full(error):
+                raise InsufficientStorageError(str(self.root)) from error
+            raise
+
+
+class StagedBlob:
+    """A file taken out of its key (see `BlobStore.staged`): hash it, then publish it."""
+
+    def __init__(self, store: BlobStore, path: Path) -> None:
+        self._store = store
+        self.path = path
+        self.sha256: str | None = None
+
+    def hash_ranges(self, sizes: Sequence[int]) -> list[str]:
+        """sha256 of each consecutive range of these sizes, in one read of the file; the
+        whole file's sha256 becomes `self.sha256`. A range the file does not fill hashes
+        what is there, so it cannot match a complete range's hash.
+        """
+        whole = hashlib.sha256()
+        hashes = []
+        with open(self.path, "rb") as file:
+            for size in sizes:
+                part = hashlib.sha256()
+                left = size
+                while left and (piece := file.read(min(COPY_BUFFER, left))):
+                    part.update(piece)
+                    whole.update(piece)
+                    left -= len(piece)
+                hashes.append(part.hexdigest())
+            while piece := file.read(COPY_BUFFER):  # bytes past the planned end
+                whole.update(piece)
+        self.sha256 = whole.hexdigest()
+        return hashes
+
+    def publish(self) -> str:
+        """Store the file at the address of the bytes hashed by `hash_ranges`."""
+        if self.sha256 is None:
+            raise RuntimeError("hash_ranges() must come before publish()")
+        return self._store._publish(self.path, self.sha256)
+
 
 def content_key(sha256: str) -> str:
-    return f"sha256/{sha256[:2]}/{sha256}"
+    return f"{CONTENT_PREFIX}/{sha256[:2]}/{sha256}"
 
 
 def upload_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}"
+    return f"{UPLOADS_FOLDER}/{upload_id}"
+
+
+def upload_lock_key(upload_id: str) -> str:
+    return f"{UPLOADS_FOLDER}/{upload_id}.lock"
+
+
+def _check_digest(key: str, expected: str, actual: str) -> None:
+    if actual != expected:
+        raise BlobIntegrityError(
+            key, f"its bytes hash to sha256 {actual[:12]}…, not {expected[:12]}…"
+        )
+
+
+def _entries(folder: Path, depth: int) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:
+    """Files `depth` levels below `folder` (1: its own files) with their status; nothing
+    if the folder is missing, and no file that vanished while listed.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if depth > 1 and entry.is_dir(follow_symlinks=False):
+            yield from _entries(Path(entry.path), depth - 1)
+        elif depth == 1 and entry.is_file(follow_symlinks=False):
+            try:
+                yield entry, entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+
+
+def _put_back(staged: Path, origin: Path) -> None:
+    """Return an unpublished staged file to its key. One that already has its content
+    address (a second link) is only dropped: its inode is a read-only blob now, and must
+    never again be reachable through a writable upload path.
+    """
+    try:
+        status = staged.stat()
+    except FileNotFoundError:
+        return
+    if status.st_nlink > 1:
+        staged.unlink()
+        return
+    staged.chmod(0o600)
+    staged.replace(origin)
+
+
+def _fsync_directory(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

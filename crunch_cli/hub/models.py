@@ -202,7 +202,9 @@ class ProjectToken(Base):
 
 class Upload(Base):
     """A file sent in chunks; its bytes live in the blob `uploads/<id>`, each chunk written
-    in place at its offset. `received_bytes` counts every byte that reached the hub.
+    in place at its offset, until completion moves them to the content blob of `sha256`.
+    `received_bytes` counts every byte that reached the hub; `used_at` is when a submission
+    first took the file (until then it counts against the project's upload quota).
     """
 
     __tablename__ = "uploads"
@@ -219,6 +221,7 @@ class Upload(Base):
     received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     chunks: Mapped[list[UploadChunk]] = relationship(
         back_populates="upload", order_by="UploadChunk.number", cascade="all, delete-orphan"

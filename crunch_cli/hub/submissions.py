@@ -2,7 +2,8 @@
 
 The checks run before anything is recorded, in the order a competitor would want to hear
 about them: the shape of the request, the uploads, the sizes, the daily quota, then the
-requirements against the whitelist.
+requirements against the whitelist. A submission's files are the immutable content blobs
+its uploads were adopted as, so the requirements checked are the bytes later run.
 """
 
 from __future__ import annotations
@@ -18,10 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crunch_cli.errors import BlobIntegrityError
 from crunch_cli.hub import uploads
-from crunch_cli.hub.blobs import upload_key
+from crunch_cli.hub.blobs import content_key
 from crunch_cli.hub.errors import HubApiError, not_found
-from crunch_cli.hub.models import Competition, Project, Submission, SubmissionFile, Upload, utcnow
+from crunch_cli.hub.models import (
+    Competition,
+    Project,
+    Submission,
+    SubmissionFile,
+    Upload,
+    User,
+    utcnow,
+)
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.views import iso
 from crunch_cli.hub.whitelist import PYTHON, Library
@@ -129,6 +139,11 @@ def create(
     body: NewSubmission,
     libraries: Iterable[Library],
 ) -> Submission:
+    # Counting today's submissions and numbering this one must see every other push of
+    # this user: lock their row (SQLite's BEGIN IMMEDIATE already serialises writers; other
+    # databases need the lock). The user's, not the project's: the daily limit spans all
+    # of their projects in the competition.
+    session.execute(select(User.id).where(User.id == project.user_id).with_for_update())
     main_file = _clean_path(body.main_file_path, "mainFilePath")
     model_directory = _clean_path(body.model_directory_path, "modelDirectoryPath")
     code_files = {
@@ -153,8 +168,12 @@ def create(
                 modelDirectoryPath=model_directory,
                 conflictingFilePath=path,
             )
-    code = {path: _ready_upload(session, project, upload) for path, upload in code_files.items()}
-    model = {path: _ready_upload(session, project, upload) for path, upload in model_files.items()}
+    code = {
+        path: _ready_upload(store, session, project, upload) for path, upload in code_files.items()
+    }
+    model = {
+        path: _ready_upload(store, session, project, upload) for path, upload in model_files.items()
+    }
     code_size = sum(upload.size for upload in code.values())
     model_size = sum(upload.size for upload in model.values())
     if code_size > competition.max_code_size:
@@ -184,6 +203,9 @@ def create(
         )
     if REQUIREMENTS_FILE in code:
         _check_requirements(store, code[REQUIREMENTS_FILE], libraries)
+    now = utcnow()
+    for upload in (*code.values(), *model.values()):
+        upload.used_at = upload.used_at or now
 
     number = (
         session.scalar(
@@ -201,7 +223,7 @@ def create(
         total_size=code_size + model_size,
         submitter_imprint=body.submitter_imprint,
         files=[
-            _stored_file(store, kind, path, upload)
+            _stored_file(kind, path, upload)
             for kind, files in ((CODE, code), (MODEL, model))
             for path, upload in sorted(files.items())
         ],
@@ -211,12 +233,12 @@ def create(
     return row
 
 
-def _stored_file(store: HubStore, kind: str, path: str, upload: Upload) -> SubmissionFile:
+def _stored_file(kind: str, path: str, upload: Upload) -> SubmissionFile:
     assert upload.sha256 is not None
     return SubmissionFile(
         kind=kind,
         path=path,
-        blob_key=store.blobs.adopt(upload_key(upload.id), upload.sha256),
+        blob_key=content_key(upload.sha256),
         size=upload.size,
         sha256=upload.sha256,
         media_type=upload.media_type,
@@ -241,7 +263,7 @@ def _clean_path(value: str, field: str) -> str:
     return str(path)
 
 
-def _ready_upload(session: Session, project: Project, upload_id: str) -> Upload:
+def _ready_upload(store: HubStore, session: Session, project: Project, upload_id: str) -> Upload:
     upload = uploads.find(session, upload_id, project)
     current = uploads.status(upload)
     if current != "SUCCEEDED":
@@ -252,7 +274,19 @@ def _ready_upload(session: Session, project: Project, upload_id: str) -> Upload:
             uploadId=upload_id,
             status=current,
         )
+    assert upload.sha256 is not None
+    if not store.blobs.path(content_key(upload.sha256)).is_file():
+        raise _content_missing(upload, "its bytes are no longer on the hub")
     return upload
+
+
+def _content_missing(upload: Upload, reason: str) -> HubApiError:
+    return HubApiError(
+        409,
+        "UPLOAD_CONTENT_MISSING",
+        f"upload {upload.id} ({upload.name}) cannot be used: {reason}; upload the file again",
+        uploadId=upload.id,
+    )
 
 
 def _check_requirements(store: HubStore, upload: Upload, libraries: Iterable[Library]) -> None:
@@ -260,7 +294,14 @@ def _check_requirements(store: HubStore, upload: Upload, libraries: Iterable[Lib
         raise HubApiError(
             400, "REQUIREMENT_PARSE", f"{REQUIREMENTS_FILE} is too large to be a requirements file"
         )
-    text = store.blobs.path(upload_key(upload.id)).read_bytes().decode("utf-8", "replace")
+    assert upload.sha256 is not None
+    try:
+        content = store.blobs.read_verified(
+            content_key(upload.sha256), upload.sha256, MAX_REQUIREMENTS_SIZE
+        )
+    except BlobIntegrityError as error:
+        raise _content_missing(upload, error.message) from error
+    text = content.decode("utf-8", "replace")
     names = parse_requirement_names(text)
     allowed = {
         canonicalize_name(name)

@@ -4,26 +4,38 @@ Create (the hub plans the chunks) → for each chunk, a signed PUT URL → PUT e
 chunk's bytes (the hub answers `ETag: "<sha256 of the chunk>"`) → confirm with that hash →
 complete (every chunk confirmed; the whole file's sha256 is recorded). Chunks confirmed
 before an interruption stay confirmed, so a client resumes with the missing ones only.
+
+A signed chunk URL stays valid for hours, so the hub cannot trust that the bytes of a
+confirmed chunk stay put. Every chunk PUT holds a shared `flock` on the upload's lock file
+while it writes, and checks that the upload is still open only once it holds it; completing
+takes the lock exclusively, hashes the very file it adopts (each chunk's range against its
+confirmed hash), commits SUCCEEDED and moves the bytes to their content address before
+letting go. A late PUT then finds the upload closed, and the adopted file is out of its
+reach. Locks are files, so this holds across hub processes sharing one root.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import mimetypes
 import os
 import secrets
-from collections.abc import AsyncIterator
-from datetime import timedelta
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from crunch_cli.hub.blobs import upload_key
+from crunch_cli.errors import InsufficientStorageError
+from crunch_cli.hub.blobs import is_disk_full, upload_key, upload_lock_key
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.models import Project, Upload, UploadChunk, utcnow
 from crunch_cli.hub.store import HubStore
@@ -32,9 +44,11 @@ from crunch_cli.hub.views import iso
 PROVIDER = "AWS_S3"  # the public client reads the chunk hash from ETag only for this value
 DEFAULT_CHUNK_SIZE = 50_000_000
 MAX_CHUNKS = 10_000
-HASH_BUFFER = 1024 * 1024
 WRITE_BATCH = 4 * 1024 * 1024
 OPEN_STATUSES = ("PENDING", "IN_PROGRESS")
+# How long completing (or discarding) an upload waits for chunk PUTs still writing.
+LOCK_WAIT_SECONDS = 2.0
+LOCK_POLL_SECONDS = 0.05
 
 
 def status(upload: Upload) -> str:
@@ -91,9 +105,39 @@ def create(
     size: int,
     preferred_chunk_size: int | None,
     media_type: str | None,
+    quota: int | None,
     ttl: timedelta,
 ) -> Upload:
+    """A new upload, unless it could never be part of a submission or the project already
+    holds its quota in unfinished and unused uploads (`quota` None: twice what a
+    submission may weigh). The project row is locked, so concurrent creations add up.
+    """
+    session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    competition = project.competition
+    largest = max(competition.max_code_size, competition.max_model_size)
+    if size > largest:
+        raise HubApiError(
+            413,
+            "UPLOAD_TOO_BIG",
+            f"{name} weighs {size} bytes, more than a submission file may ({largest})",
+            size=size,
+            maximumSize=largest,
+        )
+    if quota is None:
+        quota = 2 * (competition.max_code_size + competition.max_model_size)
     now = utcnow()
+    held = held_bytes(session, project, now)
+    if held + size > quota:
+        raise HubApiError(
+            413,
+            "UPLOAD_QUOTA_EXCEEDED",
+            f"this project already holds {held} bytes in unfinished or unused uploads; "
+            f"{size} more would pass its quota of {quota}: finish or delete those uploads "
+            "(crunch push resumes them), or wait for them to expire",
+            size=size,
+            usedSize=held,
+            maximumSize=quota,
+        )
     upload = Upload(
         id=secrets.token_urlsafe(12),
         created_at=now,
@@ -110,6 +154,23 @@ def create(
     session.add(upload)
     session.flush()
     return upload
+
+
+def held_bytes(session: Session, project: Project, now: datetime) -> int:
+    """What the project's live uploads weigh, those a submission already uses aside."""
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(Upload.size), 0)).where(
+                Upload.project_id == project.id,
+                Upload.expires_at > now,
+                or_(
+                    Upload.status.in_(OPEN_STATUSES),
+                    and_(Upload.status == "SUCCEEDED", Upload.used_at.is_(None)),
+                ),
+            )
+        )
+        or 0
+    )
 
 
 def find(session: Session, upload_id: str, project: Project) -> Upload:
@@ -167,8 +228,49 @@ def confirm(upload: Upload, number: int, given_hash: str) -> UploadChunk:
     return chunk
 
 
-def complete(store: HubStore, upload: Upload) -> None:
-    require_open(upload)
+def complete(store: HubStore, upload_id: str, project: Project) -> dict[str, Any]:
+    """Adopt the upload's bytes as a content blob and answer its view.
+
+    Runs its own short transactions under the upload's exclusive lock (see the module's
+    docstring), so the caller must hold no write transaction.
+    """
+    with store.session(write=False) as session:
+        find(session, upload_id, project)  # someone else's upload is refused, not locked
+    with exclusive_lock(store, upload_id) as lock:
+        with store.session(write=False) as session:
+            upload = find(session, upload_id, project)
+            require_open(upload)
+            _require_confirmed(upload)
+            confirmed = [(chunk.number, chunk.size, chunk.hash) for chunk in upload.chunks]
+        with store.blobs.staged(upload_key(upload_id)) as staged:
+            actual = staged.hash_ranges([size for _number, size, _hash in confirmed])
+            damaged = [
+                number
+                for (number, _size, expected), found in zip(confirmed, actual, strict=True)
+                if found != expected
+            ]
+            if damaged:
+                _unconfirm(store, upload_id, damaged)
+                raise HubApiError(
+                    409,
+                    "UPLOAD_CHUNK_CORRUPTED",
+                    f"chunk(s) {', '.join(map(str, damaged))} of upload {upload_id} changed "
+                    "after they were confirmed: send and confirm them again",
+                    uploadId=upload_id,
+                    chunkNumbers=damaged,
+                )
+            _set_status(store, upload_id, "SUCCEEDED", staged.sha256)
+            try:
+                staged.publish()
+            except BaseException:
+                _set_status(store, upload_id, "IN_PROGRESS", None)
+                raise
+        lock.remove()
+    with store.session(write=False) as session:
+        return view(find(session, upload_id, project))
+
+
+def _require_confirmed(upload: Upload) -> None:
     missing = [chunk.number for chunk in upload.chunks if not chunk.completed]
     if missing:
         raise HubApiError(
@@ -177,67 +279,168 @@ def complete(store: HubStore, upload: Upload) -> None:
             f"upload {upload.id} still misses chunk(s) {', '.join(map(str, missing[:10]))}",
             missingChunks=missing,
         )
-    if len(upload.chunks) == 1:
-        upload.sha256 = upload.chunks[0].hash  # the only chunk is the whole file
-    else:
-        upload.sha256 = _file_sha256(store, upload)
-    upload.status = "SUCCEEDED"
 
 
-def _file_sha256(store: HubStore, upload: Upload) -> str:
-    digest = hashlib.sha256()
-    path = store.blobs.path(upload_key(upload.id))
-    with open(path, "rb") as file:
-        while piece := file.read(HASH_BUFFER):
-            digest.update(piece)
-    return digest.hexdigest()
+def _unconfirm(store: HubStore, upload_id: str, numbers: list[int]) -> None:
+    with store.session() as session:
+        session.execute(
+            update(UploadChunk)
+            .where(UploadChunk.upload_id == upload_id, UploadChunk.number.in_(numbers))
+            .values(hash=None, completed=False, completed_at=None)
+        )
+
+
+def _set_status(store: HubStore, upload_id: str, new_status: str, sha256: str | None) -> None:
+    with store.session() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None:
+            raise not_found("UPLOAD_NOT_FOUND", f"no upload {upload_id}", uploadId=upload_id)
+        upload.status = new_status
+        upload.sha256 = sha256
 
 
 def abort(store: HubStore, upload: Upload) -> None:
     if upload.status != "SUCCEEDED":
         upload.status = "FAILED"
         upload.status_message = "aborted by the client"
-        store.blobs.remove(upload_key(upload.id))
+        discard_files(store, upload.id)
 
 
 def delete(store: HubStore, session: Session, upload: Upload) -> None:
-    store.blobs.remove(upload_key(upload.id))
+    discard_files(store, upload.id)
     session.delete(upload)
+
+
+def discard_files(store: HubStore, upload_id: str) -> None:
+    """Delete the upload's file, once no chunk PUT is writing it."""
+    with exclusive_lock(store, upload_id) as lock:
+        store.blobs.remove(upload_key(upload_id))
+        lock.remove()
+
+
+class UploadLock:
+    """The upload's lock file (an open descriptor; closing it releases the lock).
+
+    Chunk PUTs hold it shared while they write; completing, discarding and the janitor
+    hold it exclusively. It is deleted only while held exclusively and once the upload is
+    closed: a PUT still waiting on the old file then finds the upload closed, and one that
+    makes a new file does too.
+    """
+
+    def __init__(self, store: HubStore, upload_id: str) -> None:
+        self.path = store.blobs.path(upload_lock_key(upload_id))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def share(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def try_exclusive(self, wait: float) -> bool:
+        """Take the lock exclusively, polling for up to `wait` seconds: never blocking
+        forever behind a PUT a client holds open.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(LOCK_POLL_SECONDS)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(store: HubStore, upload_id: str) -> Iterator[UploadLock]:
+    lock = UploadLock(store, upload_id)
+    try:
+        if not lock.try_exclusive(LOCK_WAIT_SECONDS):
+            raise HubApiError(
+                409,
+                "UPLOAD_CHUNK_IN_FLIGHT",
+                f"a chunk of upload {upload_id} is still being sent: let its PUT end "
+                "(or cancel it), then try again",
+                uploadId=upload_id,
+            )
+        yield lock
+    finally:
+        lock.close()
+
+
+@contextlib.contextmanager
+def insufficient_storage_as_507() -> Iterator[None]:
+    """A full disk, under the blobs or the database, answers 507: nothing half-written is
+    kept, so the same request succeeds once space is freed.
+    """
+    try:
+        yield
+    except InsufficientStorageError as error:
+        raise HubApiError(507, "INSUFFICIENT_STORAGE", error.message) from error
+    except (OSError, OperationalError) as error:
+        full = is_disk_full(error) or (
+            isinstance(error, OperationalError) and "database or disk is full" in str(error)
+        )
+        if not full:
+            raise
+        raise HubApiError(
+            507, "INSUFFICIENT_STORAGE", "no space left on the hub's storage: try again later"
+        ) from error
 
 
 class _ChunkWriter:
     """Hashes and writes the chunk in a worker thread, a batch at a time, while the event
     loop reads the next batch off the socket: receiving and storing overlap.
+
+    A failed write (a full disk) is kept and raised once the whole body has been read,
+    so the client reads the answer instead of a reset connection.
     """
 
-    def __init__(self, fd: int, offset: int) -> None:
+    def __init__(self, fd: int, offset: int, size: int) -> None:
         self.fd = fd
         self.position = offset
+        self.size = size
+        self.received = 0
         self.digest = hashlib.sha256()
         self.pieces: list[bytes] = []
         self.buffered = 0
         self.pending: asyncio.Future[None] | None = None
+        self.failure: OSError | None = None
 
     async def add(self, piece: bytes) -> None:
+        self.received += len(piece)
+        if self.received > self.size or self.failure is not None:
+            return  # keep draining the body, so the client reads our answer
         self.pieces.append(piece)
         self.buffered += len(piece)
         if self.buffered >= WRITE_BATCH:
             await self._flush()
 
-    async def finish(self) -> str:
+    async def finish(self) -> str | None:
+        """The chunk's sha256, or None when the body was not exactly the chunk's size."""
         await self._flush()
         await self.settle()
-        return self.digest.hexdigest()
+        if self.failure is not None:
+            raise self.failure
+        return self.digest.hexdigest() if self.received == self.size else None
 
     async def settle(self) -> None:
         """Wait for the batch in flight (the file must not close under it)."""
         pending, self.pending = self.pending, None
         if pending is not None:
-            await pending
+            try:
+                await pending
+            except OSError as error:
+                self.failure = error
 
     async def _flush(self) -> None:
         await self.settle()  # batches are hashed in order
-        if not self.pieces:
+        if not self.pieces or self.failure is not None:
             return
         data = b"".join(self.pieces)
         self.pieces, self.buffered = [], 0
@@ -257,43 +460,43 @@ async def receive_chunk(
 ) -> str:
     """Write one chunk's bytes at its offset while hashing them; returns the sha256.
 
-    Bytes are counted into the upload's `received_bytes` even when the transfer breaks,
-    so what crossed the wire can be measured.
+    The upload must still be open once the shared lock is held, and the lock is kept
+    until the bytes are written. Bytes are counted into the upload's `received_bytes`
+    even when the transfer breaks, so what crossed the wire can be measured.
     """
-    offset, size = await run_in_threadpool(_chunk_to_receive, store, upload_id, number)
-    path = store.blobs.path(upload_key(upload_id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    received = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    writer = _ChunkWriter(fd, offset)
+    lock = await run_in_threadpool(UploadLock, store, upload_id)
+    writer: _ChunkWriter | None = None
+    sha256: str | None = None
     try:
-        async for piece in body:
-            received += len(piece)
-            if received <= size:
+        await run_in_threadpool(lock.share)
+        offset, size = await run_in_threadpool(_chunk_to_receive, store, upload_id, number)
+        fd = os.open(store.blobs.path(upload_key(upload_id)), os.O_WRONLY | os.O_CREAT, 0o600)
+        writer = _ChunkWriter(fd, offset, size)
+        try:
+            async for piece in body:
                 await writer.add(piece)
-            # else: keep draining the body, so the client reads our answer
-        sha256 = await writer.finish()
+            sha256 = await writer.finish()
+        finally:
+            await writer.settle()
+            os.close(fd)
+        if sha256 is None:
+            raise HubApiError(
+                400,
+                "UPLOAD_CHUNK_SIZE_MISMATCH",
+                f"chunk {number} is {size} bytes, {writer.received} were sent",
+                chunkNumber=number,
+                expectedSize=size,
+                receivedSize=writer.received,
+            )
     except ClientDisconnect:
         # A killed push: nobody will read the answer, but it keeps the server log clean.
         raise HubApiError(
             400, "UPLOAD_CHUNK_INTERRUPTED", f"chunk {number} was cut off", chunkNumber=number
         ) from None
     finally:
-        with contextlib.suppress(OSError):
-            await writer.settle()
-        os.close(fd)
-        if received != size:
-            await run_in_threadpool(_record, store, upload_id, number, received, None)
-    if received != size:
-        raise HubApiError(
-            400,
-            "UPLOAD_CHUNK_SIZE_MISMATCH",
-            f"chunk {number} is {size} bytes, {received} were sent",
-            chunkNumber=number,
-            expectedSize=size,
-            receivedSize=received,
-        )
-    await run_in_threadpool(_record, store, upload_id, number, received, sha256)
+        lock.close()  # before recording: completing may hold the database while it waits
+        if writer is not None:
+            await run_in_threadpool(_record, store, upload_id, number, writer.received, sha256)
     return sha256
 
 
@@ -310,6 +513,8 @@ def _chunk_to_receive(store: HubStore, upload_id: str, number: int) -> tuple[int
 def _record(
     store: HubStore, upload_id: str, number: int, received: int, sha256: str | None
 ) -> None:
+    """Count the bytes; note the chunk's new hash unless the upload closed meanwhile (its
+    adopted bytes were hashed from the file, whatever this PUT wrote before)."""
     with store.session() as session:
         # One UPDATE, so concurrent chunk PUTs of one upload never lose a count.
         session.execute(
@@ -318,7 +523,7 @@ def _record(
             .values(received_bytes=Upload.received_bytes + received)
         )
         upload = session.get(Upload, upload_id)
-        if upload is None or sha256 is None:
+        if upload is None or sha256 is None or status(upload) not in OPEN_STATUSES:
             return
         chunk = find_chunk(upload, number)
         if chunk.hash != sha256:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from crunch_cli.hub import submissions
+from crunch_cli.hub import submissions, uploads
 from crunch_cli.hub.deps import BaseUrlDep, OwnProjectDep, SessionDep, StoreDep
 from crunch_cli.hub.models import Submission
 from crunch_cli.hub.signing import sign_blob_url
@@ -25,9 +25,11 @@ def create_submission(
     store: StoreDep,
     project: OwnProjectDep,
 ) -> dict[str, Any]:
-    created = submissions.create(
-        store, session, project.competition, project, body, request.app.state.libraries
-    )
+    with uploads.insufficient_storage_as_507():
+        created = submissions.create(
+            store, session, project.competition, project, body, request.app.state.libraries
+        )
+        session.commit()  # here rather than after the route: a full disk must answer 507
     return submissions.view(created)
 
 

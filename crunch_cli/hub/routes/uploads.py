@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from crunch_cli.hub import uploads
-from crunch_cli.hub.deps import BaseUrlDep, ProjectDep, SessionDep, StoreDep
-from crunch_cli.hub.models import Upload
+from crunch_cli.hub.deps import (
+    BaseUrlDep,
+    ProjectDep,
+    SessionDep,
+    StoreDep,
+    current_project,
+    presented_token,
+)
+from crunch_cli.hub.models import Project, Upload
 from crunch_cli.hub.routes.blobs import check_signature
 from crunch_cli.hub.signing import BLOB_PREFIX, sign_blob_url
 
@@ -38,6 +45,19 @@ def chunk_key(upload_id: str, number: int) -> str:
     return f"uploads/{upload_id}/chunks/{number}"
 
 
+def reading_caller(
+    store: StoreDep, token: Annotated[str | None, Depends(presented_token)]
+) -> Project:
+    """The caller's project, found in a read-only transaction that ends at once: a route
+    that commits its own transactions must not hold the request's write lock meanwhile.
+    """
+    with store.session(write=False) as session:
+        return current_project(session, token)
+
+
+ReadingCallerDep = Annotated[Project, Depends(reading_caller)]
+
+
 @router.post("/v1/uploads")
 def create_upload(
     body: CreateUpload, session: SessionDep, store: StoreDep, caller: ProjectDep
@@ -49,6 +69,7 @@ def create_upload(
         size=body.size,
         preferred_chunk_size=body.preferred_chunk_size,
         media_type=body.media_type,
+        quota=store.settings.upload_quota,
         ttl=store.settings.upload_ttl,
     )
     return uploads.view(upload)
@@ -126,12 +147,9 @@ def confirm_chunk(
 
 
 @router.post("/v1/uploads/{upload_id}/complete")
-def complete_upload(
-    upload_id: str, session: SessionDep, store: StoreDep, caller: ProjectDep
-) -> dict[str, Any]:
-    upload = uploads.find(session, upload_id, caller)
-    uploads.complete(store, upload)
-    return uploads.view(upload)
+def complete_upload(upload_id: str, store: StoreDep, caller: ReadingCallerDep) -> dict[str, Any]:
+    with uploads.insufficient_storage_as_507():
+        return uploads.complete(store, upload_id, caller)
 
 
 @router.post("/v1/uploads/{upload_id}/abort")
@@ -147,5 +165,6 @@ def abort_upload(
 async def put_chunk(upload_id: str, number: int, request: Request, store: StoreDep) -> Response:
     """The presigned PUT: no token, the URL's signature is the permission."""
     check_signature(store, request, chunk_key(upload_id, number), "PUT")
-    sha256 = await uploads.receive_chunk(store, upload_id, number, request.stream())
+    with uploads.insufficient_storage_as_507():
+        sha256 = await uploads.receive_chunk(store, upload_id, number, request.stream())
     return Response(status_code=200, headers={"ETag": f'"{sha256}"'})
