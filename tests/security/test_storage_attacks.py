@@ -115,7 +115,10 @@ def test_a_chunk_put_held_open_past_complete_cannot_change_another_projects_subm
     late = HeldPut(chunk_url(caller, upload["id"]), EVIL, first_part=10)
     wait_until_a_put_is_writing(hub, upload["id"])
 
-    refused = complete(caller, upload["id"])
+    with serve_in_thread(hub.settings) as other:  # another hub process on the same root
+        refused = requests.post(
+            f"{other.url}/v1/uploads/{upload['id']}/complete", headers=caller.headers, json={}
+        )
     late_status, late_etag = late.finish()
     unconfirmed = complete(caller, upload["id"])
 
@@ -426,11 +429,11 @@ def test_the_janitor_removes_expired_uploads_and_keeps_the_blobs_in_use(hub, cal
     unused_content = os.urandom(300)
     unused = caller.upload("unused.bin", unused_content)
     blobs = hub.settings.blobs_dir
-    janitor = Janitor(HubStore(hub.settings))
 
-    now = janitor.sweep()
-    kept_while_live = (blobs / upload_key(abandoned["id"])).exists()
-    later = janitor.sweep(utcnow() + timedelta(days=2))
+    with HubStore(hub.settings) as store:
+        now = Janitor(store).sweep()
+        kept_while_live = (blobs / upload_key(abandoned["id"])).exists()
+        later = Janitor(store).sweep(utcnow() + timedelta(days=2))
 
     assert now.uploads == now.blobs == 0
     assert kept_while_live
@@ -453,11 +456,12 @@ def test_the_janitor_keeps_an_unreferenced_blob_through_its_grace_period(hub, ca
     upload_id = caller.upload("dropped.bin", content)
     caller.call("DELETE", f"/v1/uploads/{upload_id}")  # nothing refers to the blob now
     blob = hub.settings.blobs_dir / content_key(sha256(content))
-    janitor = Janitor(HubStore(hub.settings), grace=timedelta(hours=1))
 
-    within = janitor.sweep(utcnow() + timedelta(minutes=59))
-    kept = blob.exists()
-    past = janitor.sweep(utcnow() + timedelta(minutes=61))
+    with HubStore(hub.settings) as store:
+        janitor = Janitor(store, grace=timedelta(hours=1))
+        within = janitor.sweep(utcnow() + timedelta(minutes=59))
+        kept = blob.exists()
+        past = janitor.sweep(utcnow() + timedelta(minutes=61))
 
     assert (within.blobs, kept) == (0, True)
     assert past.blobs == 1
