@@ -60,8 +60,7 @@ class BlobStore:
         """Copy `source` in while hashing the bytes written; returns (key, size, sha256)."""
         digest = hashlib.sha256()
         size = 0
-        fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
-        temporary = Path(name)
+        fd, temporary = self._temporary()
         try:
             with self._disk_space(), os.fdopen(fd, "wb") as writer, open(source, "rb") as reader:
                 while chunk := reader.read(COPY_BUFFER):
@@ -82,9 +81,9 @@ class BlobStore:
         the file meanwhile.
         """
         origin = self.path(key)
-        fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
+        fd, temporary = self._temporary()
         os.close(fd)
-        staged = StagedBlob(self, Path(name))
+        staged = StagedBlob(self, temporary)
         try:
             with contextlib.suppress(FileNotFoundError):
                 origin.replace(staged.path)
@@ -174,6 +173,11 @@ class BlobStore:
                 _fsync_directory(target.parent)
         temporary.unlink()
         return key
+
+    def _temporary(self) -> tuple[int, Path]:
+        with self._disk_space():
+            fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
+        return fd, Path(name)
 
     @contextlib.contextmanager
     def _open(self, key: str) -> Iterator[BinaryIO]:
