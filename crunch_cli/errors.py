@@ -22,8 +22,9 @@ raised, and each message says what to do next.
     ├── ConversionError           a notebook could not be turned into a script
     ├── RequirementsError         requirements that cannot be parsed, merged or allowed
     ├── RunnerError               the user's code could not be run to the end
+    │   ├── SandboxError          the run cannot be confined as required
     │   ├── UserCodeError         train()/infer() raised; the child printed their traceback
-    │   ├── LimitExceededError    the child went past --timeout or --memory-limit
+    │   ├── LimitExceededError    the child went past a limit (time, memory, processes, disk)
     │   ├── PredictionCheckError  the predictions failed a competition check
     │   └── RunFailedError        a run on the hub ended without success
     └── PushError                 a submission could not be built or sent
@@ -164,6 +165,10 @@ class RequirementsError(CrunchError):
 
 class RunnerError(CrunchError):
     """Raised when the user's code could not be run to the end."""
+
+
+class SandboxError(RunnerError):
+    """The run cannot be confined as required (no bubblewrap, or it would expose files)."""
 
 
 class UserCodeError(RunnerError):

@@ -2,9 +2,16 @@
 
 Each run gets a fresh folder `<root>/runs/<id>/`: `code/` holds the submission's files
 (code at the root, model files under its model directory) and is the working directory;
-`data/` holds read-only copies of the training data and the hidden test features. The
-hidden targets never enter that folder: the hub itself checks and scores the predictions
-the child wrote, so a submission cannot grade itself. The folder is removed afterwards.
+`output/` receives the predictions. The run executes in a bubblewrap sandbox
+(crunch_cli.runner.sandbox) that sees `code/` as /submission, `output/` as /output and the
+stored training data and hidden test features, read-only, as /data/<key>.parquet, bound
+straight from the blob folder: no copy of the hidden data is ever written. Nothing else of
+the hub's folder exists in the sandbox. The hidden targets never reach it: the hub itself
+checks and scores the predictions the child wrote, so a submission cannot grade itself.
+The folder is removed afterwards, and at start-up for runs a killed hub left behind.
+
+Without a sandbox (`--unsafe-no-sandbox`, for trusted code only) the data is copied into
+`data/` and every run's log says that the submission could reach the hub's files.
 
 The queue lives in the database, so it survives restarts; a worker wakes when a run is
 created here, and every `POLL_SECONDS` for runs queued by another process. Several hubs
@@ -26,15 +33,20 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from sqlalchemy import select
+
+from crunch_cli.errors import SandboxError
 from crunch_cli.hub import environments, runs
 from crunch_cli.hub.models import Competition, DataFile, Run
 from crunch_cli.hub.organizer import HIDDEN_FILES
 from crunch_cli.hub.runs import HUB, RUNNER, USER, LogLine, Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.submissions import REQUIREMENTS_FILE, workspace_path
+from crunch_cli.runner import sandbox
 from crunch_cli.runner.checks import Check
 from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, Judging, RunSpec
 
@@ -49,6 +61,15 @@ MAX_LOG_LINES = 20_000
 MAX_LINE_LENGTH = 10_000
 PREDICTION_FILE = "prediction.parquet"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+# Where a sandboxed run sees its folders.
+INSIDE_CODE = Path("/submission")
+INSIDE_OUTPUT = Path("/output")
+INSIDE_DATA = Path("/data")
+# Generous for any real model (thread pools of every library on a big machine included),
+# tight for a fork bomb or a descriptor leak.
+MAX_PROCESSES = 1024
+MAX_OPEN_FILES = 4096
+MIN_WRITE_BYTES = 1024 * MIB
 
 
 @dataclasses.dataclass
@@ -61,6 +82,16 @@ class Executor:
     """`workers` threads; `start()` once the store is open, `stop()` before closing it."""
 
     def __init__(self, store: HubStore, workers: int) -> None:
+        """Refuses (`SandboxError`) to run submissions where no sandbox can hold them,
+        unless the organizer turned the sandbox off: better no hub than a leaking one."""
+        if workers and store.settings.sandbox:
+            problem = sandbox.bubblewrap_problem()
+            if problem is not None:
+                raise SandboxError(
+                    f"the hub cannot run submissions in a sandbox: {problem}",
+                    hint=f"{sandbox.INSTALL_HINT}; or serve with --workers 0 (no runs), or "
+                    "--unsafe-no-sandbox for trusted code only",
+                )
         self.store = store
         self.workers = workers
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
@@ -77,6 +108,7 @@ class Executor:
         self._liveness = open(path, "w")  # noqa: SIM115 -- held until stop()
         fcntl.flock(self._liveness, fcntl.LOCK_EX)
         runs.recover(self.store, lambda worker: _worker_alive(self.store, worker))
+        _remove_stale_folders(self.store, lambda worker: _worker_alive(self.store, worker))
         for number in range(self.workers):
             thread = threading.Thread(
                 target=self._work, name=f"crunch-hub-worker-{number}", daemon=True
@@ -112,16 +144,23 @@ class Executor:
             self._liveness = None
 
     def _work(self) -> None:
+        """Whatever fails (a busy database, a full disk, a run that cannot be recorded),
+        the worker logs it and carries on at the next poll: a dead worker is a silent
+        queue."""
         while not self._stopping.is_set():
             self._wakeup.clear()
-            claimed = self._claim()
+            try:
+                claimed = self._claim()
+            except Exception:
+                logger.exception("could not take the next queued run")
+                claimed = None
             if claimed is None:
                 self._wakeup.wait(POLL_SECONDS)
                 continue
             run_id, active = claimed
             try:
                 execute(self.store, run_id, active.stop, self._stopping)
-            except Exception:  # keep the worker alive whatever happens to one run
+            except Exception:
                 logger.exception("run %s could not be recorded", run_id)
             finally:
                 with self._lock:
@@ -189,6 +228,7 @@ class _Job:
     force_first_train: bool
     time_limit: int
     memory_limit_mb: int
+    max_model_size: int
 
 
 def execute(
@@ -338,6 +378,7 @@ def _load(store: HubStore, run_id: int) -> _Job:
             force_first_train=row.force_first_train,
             time_limit=competition.run_time_limit_seconds,
             memory_limit_mb=competition.run_memory_limit_mb,
+            max_model_size=competition.max_model_size,
         )
 
 
@@ -356,30 +397,27 @@ def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, Path]
 
 
 def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
-    code, data = folder / "code", folder / "data"
+    code, output = folder / "code", folder / "output"
     for path, blob_key in job.files.items():
         target = code / PurePosixPath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store.blobs.path(blob_key), target)
-    data.mkdir(parents=True)
-    copies = {}
-    for key, source in job.data.items():
-        copies[key] = data / f"{key}.parquet"
-        shutil.copyfile(source, copies[key])
-        copies[key].chmod(READ_ONLY)
-    scratch = folder / "tmp"
-    scratch.mkdir()
+    output.mkdir(parents=True)
     main_file = code / job.main_file
     if main_file.suffix == ".ipynb":
         from crunch_cli.runner.local import convert_notebook_file
 
-        main_file, _warnings = convert_notebook_file(main_file, folder)
+        main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
+    sandboxed = store.settings.sandbox
+    data = job.data if sandboxed else _copy_data(job.data, folder / "data")
+    view = {code: INSIDE_CODE, output: INSIDE_OUTPUT, folder / "notebook": Path("/notebook")}
+    view |= {path: INSIDE_DATA / f"{key}.parquet" for key, path in job.data.items()}
     return RunSpec(
         main_file=main_file,
         model_dir=code / job.model_directory,
-        data=DataFiles(copies["X_train"], copies["y_train"], copies["X_test"]),
+        data=DataFiles(data["X_train"], data["y_train"], data["X_test"]),
         format=job.format,
-        prediction_path=folder / PREDICTION_FILE,
+        prediction_path=output / PREDICTION_FILE,
         columns=job.columns,
         working_directory=code,
         code_directory=code,
@@ -390,21 +428,49 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
         total_timeout=job.time_limit,
         memory_limit=job.memory_limit_mb * MIB,
         network=False,
-        environment={"TMPDIR": str(scratch)},
-        hidden_paths=_private_paths(store, folder),
+        sandbox="required" if sandboxed else "off",
+        sandbox_view=view,
+        private_paths=(store.settings.root,),
+        max_processes=MAX_PROCESSES,
+        max_open_files=MAX_OPEN_FILES,
+        max_written_bytes=max(MIN_WRITE_BYTES, 2 * job.max_model_size),
+        cpu_time_limit=job.time_limit * (os.cpu_count() or 1),
     )
 
 
-def _private_paths(store: HubStore, folder: Path) -> tuple[Path, ...]:
-    """What a submission must not read although it runs as the hub's user: everything in
-    the hub's folder (database, signing key, blobs with the hidden targets) and every other
-    run, but its own folder and the environments its interpreter lives in."""
-    settings = store.settings
-    keep = {settings.runs_dir.resolve(), settings.environments_dir.resolve()}
-    private = [path for path in settings.root.iterdir() if path.resolve() not in keep]
-    if settings.runs_dir.is_dir():
-        private += [path for path in settings.runs_dir.iterdir() if path != folder]
-    return tuple(private)
+def _copy_data(blobs: dict[str, Path], folder: Path) -> dict[str, Path]:
+    """Read-only copies for an unsandboxed run, which could otherwise change the blobs."""
+    folder.mkdir()
+    copies = {}
+    for key, source in blobs.items():
+        copies[key] = folder / f"{key}.parquet"
+        shutil.copyfile(source, copies[key])
+        copies[key].chmod(READ_ONLY)
+    return copies
+
+
+def _remove_stale_folders(store: HubStore, worker_alive: Callable[[str], bool]) -> None:
+    """A hub killed mid-run leaves its run folders (the submission's code, an unsandboxed
+    run's data copies) behind: remove every one whose run no live hub process holds."""
+    runs_dir = store.settings.runs_dir
+    if not runs_dir.is_dir():
+        return
+    folders = {
+        int(path.name): path
+        for path in runs_dir.iterdir()
+        if path.name.isascii() and path.name.isdigit()
+    }
+    with store.session(write=False) as session:
+        held = {
+            row.id
+            for row in session.scalars(
+                select(Run).where(Run.id.in_(folders), Run.status.in_(runs.ACTIVE))
+            )
+            if row.worker is not None and worker_alive(row.worker)
+        }
+    for run_id, path in folders.items():
+        if run_id not in held:
+            _remove(path)
 
 
 def _remove(folder: Path) -> None:

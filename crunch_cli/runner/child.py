@@ -1,9 +1,11 @@
 """The child process: imports the user's code and runs the format's schedule.
 
-Started by the parent as `python -m crunch_cli.runner.child JOB_FILE EVENTS_FD`. It reads its
-data from parquet files and writes the predictions to a parquet file; the event pipe only
-carries small JSON lines. On a crash it prints the user's traceback without our frames
-and exits 1.
+Started by the parent as `python -m crunch_cli.runner.child EVENTS_FD`, the job (a JSON
+object) on standard input. It reads its data from parquet files and writes the predictions
+to a parquet file; the event pipe only carries small JSON lines. Before the user's module
+loads it sets its own resource limits (which nothing it starts can raise again) and, where
+nothing stronger cuts the network, the socket guard. On a crash it prints the user's
+traceback without our frames and exits 1.
 """
 
 from __future__ import annotations
@@ -139,13 +141,40 @@ def run(spec: RunSpec, events: Events) -> int:
     return 0
 
 
+def apply_limits(limits: dict[str, Any]) -> None:
+    """Soft and hard limits alike: the user's code may lower them, never raise them."""
+    import resource
+
+    chosen = {
+        resource.RLIMIT_NPROC: limits.get("processes"),
+        resource.RLIMIT_NOFILE: limits.get("openFiles"),
+        resource.RLIMIT_FSIZE: limits.get("fileSize"),
+        resource.RLIMIT_CORE: 0,
+    }
+    if (seconds := limits.get("cpuSeconds")) is not None:
+        chosen[resource.RLIMIT_CPU] = max(1, int(seconds))
+    for kind, value in chosen.items():
+        if value is None:
+            continue
+        _soft, hard = resource.getrlimit(kind)
+        # At the CPU limit SIGXCPU comes first (the parent names it), SIGKILL a bit later.
+        ceiling = int(value) + (CPU_GRACE_SECONDS if kind == resource.RLIMIT_CPU else 0)
+        if hard != resource.RLIM_INFINITY:
+            ceiling = min(ceiling, hard)
+        resource.setrlimit(kind, (min(int(value), ceiling), ceiling))
+
+
+CPU_GRACE_SECONDS = 5
+
+
 def main(argv: list[str] | None = None) -> int:
-    job_file, events_fd = argv or sys.argv[1:]
-    job = json.loads(Path(job_file).read_text())
+    (events_fd,) = argv or sys.argv[1:]
+    job = json.loads(sys.stdin.read())
     if job["socketGuard"]:
         from crunch_cli.runner import network
 
         network.install_socket_guard()
+    apply_limits(job["limits"])
     spec = RunSpec.from_json(job["spec"])
     os.chdir(spec.working_directory or spec.main_file.parent)
     sys.path.insert(0, str(spec.code_directory or spec.main_file.parent))

@@ -182,6 +182,7 @@ def test_workspace(
             total_timeout=local.limit("runTimeLimitSeconds"),
             memory_limit=_memory_limit(options, local),
             network=options.network,
+            hidden_paths=(workspace.metadata_dir,),
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
             judging=Judging(
@@ -279,6 +280,7 @@ def convert_notebook_file(notebook: Path | Sequence[str], scratch: Path) -> tupl
         conversion = convert_notebook(notebook)
     else:  # a kernel's history: a cell that failed to parse defined nothing, skip it
         conversion = convert_cells(notebook, bad_cells="comment")
+    scratch.mkdir(parents=True, exist_ok=True)
     script = scratch / MAIN_FILE
     script.write_text(conversion.script)
     for relative, content in conversion.embedded_files.items():

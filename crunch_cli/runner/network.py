@@ -1,10 +1,11 @@
 """Cutting the child off the network.
 
 The strong way is a fresh network namespace (only a loopback that is down): nothing the
-user's code does can reach a socket outside, not even through C extensions. Containers
-and some kernels forbid unprivileged user namespaces, so the fallback is a guard patched
-into `socket` in the child before the user's module is imported: it stops Python code
-(requests, urllib, sockets) but not native code that opens sockets on its own.
+user's code does can reach a socket outside, not even through C extensions. bubblewrap makes
+one for every sandboxed run (crunch_cli.runner.sandbox); without it, `unshare` may still.
+Containers and some kernels forbid unprivileged user namespaces, so the last fallback is an
+audit hook in the child, added before the user's module is imported: it stops Python code
+(requests, urllib, sockets, `_socket`) but not native code or other programs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import functools
 import shutil
 import socket
 import subprocess
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 NAMESPACE = "network namespace"
@@ -44,103 +43,29 @@ def namespace_prefix() -> tuple[str, ...] | None:
     return prefix if probe.returncode == 0 else None
 
 
-# Runs inside the new namespaces before the child: empties each path given before `--`
-# (a tmpfs over a folder, /dev/null over a file), then execs the rest of the arguments.
-_HIDE_SCRIPT = """
-while [ "$1" != "--" ]; do
-  if [ -d "$1" ]; then
-    mount -t tmpfs -o size=4k,mode=0 tmpfs "$1"
-  else
-    mount --bind /dev/null "$1"
-  fi || { echo "cannot hide $1 from the submission" >&2; exit 97; }
-  shift
-done
-shift
-exec "$@"
-"""
-
-
-@functools.cache
-def _can_hide() -> bool:
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return False
-    command = [unshare, "--user", "--net", "--mount", "--map-root-user", "--", "sh", "-c"]
-    try:
-        probe = subprocess.run(
-            [*command, "mount -t tmpfs tmpfs /mnt || mount -t tmpfs tmpfs /tmp"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0
-
-
-def hiding_prefix(paths: Sequence[Path]) -> tuple[str, ...] | None:
-    """Like `namespace_prefix`, plus a mount namespace in which `paths` look empty.
-
-    What the hub uses so that a submission cannot read the hub's own files (its database,
-    the hidden targets among the blobs, other runs) even though it runs as the same user.
-    None when the machine does not allow it.
-    """
-    unshare = shutil.which("unshare")
-    if unshare is None or not _can_hide():
-        return None
-    existing = [str(path) for path in paths if path.exists()]
-    return (
-        unshare,
-        "--user",
-        "--net",
-        "--mount",
-        "--map-root-user",
-        "--",
-        "sh",
-        "-c",
-        _HIDE_SCRIPT,
-        "hide",
-        *existing,
-        "--",
-    )
-
-
-def choose(network: bool) -> tuple[str, tuple[str, ...]]:
-    """The mechanism's name and the command prefix that applies it."""
-    if network:
-        return ALLOWED, ()
-    prefix = namespace_prefix()
-    if prefix is not None:
-        return NAMESPACE, prefix
-    return SOCKET_GUARD, ()
-
-
 class NetworkBlockedError(PermissionError):
     """What user code sees when it tries to reach the network in a blocked run."""
 
 
 def install_socket_guard() -> None:
-    """Refuse every non-Unix socket connection and name lookup from Python code."""
+    """Refuse every non-Unix socket connection, bind, send and name lookup from Python code.
 
-    def refuse(*_args: Any, **_kwargs: Any) -> Any:
-        raise NetworkBlockedError(BLOCKED_MESSAGE)
+    An audit hook, not a patch of the `socket` module: the checks run inside `_socket`
+    itself (PEP 578), so code that imports `_socket`, reloads `socket` or keeps a reference
+    to an original method meets them too, and a hook cannot be removed once added.
+    """
+    import sys
 
-    original_connect = socket.socket.connect
-    original_connect_ex = socket.socket.connect_ex
+    def guard(event: str, arguments: tuple[Any, ...]) -> None:
+        if event in _LOOKUPS:
+            raise NetworkBlockedError(BLOCKED_MESSAGE)
+        if event in _SOCKET_CALLS and getattr(arguments[0], "family", None) != socket.AF_UNIX:
+            raise NetworkBlockedError(BLOCKED_MESSAGE)
 
-    def connect(self: socket.socket, address: Any) -> None:
-        if self.family != socket.AF_UNIX:
-            refuse()
-        original_connect(self, address)
+    sys.addaudithook(guard)
 
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if self.family != socket.AF_UNIX:
-            refuse()
-        return original_connect_ex(self, address)
 
-    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
-    socket.create_connection = refuse
-    socket.getaddrinfo = refuse
-    socket.gethostbyname = refuse
-    socket.gethostbyname_ex = refuse
+_LOOKUPS = frozenset(
+    {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo"}
+)
+_SOCKET_CALLS = frozenset({"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"})

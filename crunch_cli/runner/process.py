@@ -1,9 +1,12 @@
 """The parent side of a run: start the child, stream its output, enforce the limits.
 
 One loop watches three pipes (the child's stdout, its stderr, and the event pipe) and,
-between reads, samples the memory of the child's process tree and the phase clock. The
-child runs in its own session, so a Ctrl-C in the terminal reaches only the parent, which
-then stops the whole tree itself instead of leaving half-killed user code behind.
+between reads, samples the memory of the child's process tree, the bytes it wrote and the
+phase clock. The child runs in its own session (and, when bubblewrap is there, in its own
+sandbox: crunch_cli.runner.sandbox), so a Ctrl-C in the terminal reaches only the parent,
+which then stops the whole tree itself instead of leaving half-killed user code behind.
+Everything that comes back from the child is untrusted: lines are cut at a length, and an
+event line that is not ours is ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from crunch_cli.runner import network
+from crunch_cli.runner import sandbox
 from crunch_cli.runner.gpu import detect_gpu
 from crunch_cli.runner.spec import MIB, ExitReason, PhaseTiming, RunResult, RunSpec, Score
 
@@ -34,12 +37,11 @@ OutputCallback = Callable[[str, str], None]
 """Receives (source, line): source is "stdout" or "stderr" of the child, or "runner"."""
 
 _SAMPLE_SECONDS = 0.1
+_DISK_SAMPLE_SECONDS = 0.5
 _GRACE_SECONDS = 3.0
-_NETWORK_LINES = {
-    network.NAMESPACE: "network: blocked (the code runs in its own network namespace)",
-    network.SOCKET_GUARD: "network: blocked (socket guard; network namespaces are unavailable)",
-    network.ALLOWED: "network: allowed",
-}
+MAX_LINE_BYTES = 64 * 1024
+"""A longer line is cut there (and says so): a line without a newline costs linear time."""
+_MAX_COUNTED_FILES = 100_000
 
 
 def run(
@@ -50,54 +52,73 @@ def run(
     """Run the user's code as `spec` says; a failure is reported in the result, not raised.
 
     `stop`, when set from another thread, terminates the run (exit reason "terminated").
-    A KeyboardInterrupt stops the child's whole process tree, then propagates.
+    A KeyboardInterrupt stops the child's whole process tree, then propagates. Raises
+    `SandboxError` when the spec requires a sandbox this machine cannot make.
     """
     emit = on_output or (lambda _source, _line: None)
     has_gpu = detect_gpu() if spec.has_gpu is None else spec.has_gpu
-    mechanism, prefix = network.choose(spec.network)
-    emit("runner", _NETWORK_LINES[mechanism])
-    if spec.hidden_paths:
-        hiding = (
-            network.hiding_prefix(spec.hidden_paths) if mechanism == network.NAMESPACE else None
-        )
-        if hiding is None:
-            emit("runner", "files: the host's files stay visible (no mount namespace here)")
-        else:
-            prefix = hiding
-            emit("runner", "files: only the submission and its data are visible")
     spec = dataclasses.replace(spec, has_gpu=has_gpu)
     spec.model_dir.mkdir(parents=True, exist_ok=True)
     spec.prediction_path.unlink(missing_ok=True)
+    python = spec.python or Path(sys.executable)
     with tempfile.TemporaryDirectory(prefix="crunch-run-") as scratch:
-        job = Path(scratch) / "job.json"
-        job.write_text(
-            json.dumps({"spec": spec.to_json(), "socketGuard": mechanism == network.SOCKET_GUARD})
-        )
-        read_fd, write_fd = os.pipe()
+        confinement = sandbox.confine(spec, python, Path(scratch))
         try:
-            child = subprocess.Popen(
-                [
-                    *prefix,
-                    str(spec.python or sys.executable),
-                    "-m",
-                    "crunch_cli.runner.child",
-                    str(job),
-                    str(write_fd),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-                cwd=spec.working_directory or spec.main_file.parent,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **spec.environment},
-            )
+            for note in confinement.notes:
+                emit("runner", note)
+            job = {
+                "spec": sandbox.translated_spec(spec, confinement),
+                "socketGuard": confinement.socket_guard,
+                "limits": sandbox.child_limits(spec),
+            }
+            watch = _start(spec, python, confinement, job, Path(scratch), emit, stop)
         finally:
-            os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as events:
-            watch = _Watch(spec, child, events, emit, stop)
-            watch.loop()
-    return watch.result(mechanism, has_gpu)
+            confinement.close()
+    return watch.result(confinement, has_gpu)
+
+
+def _start(
+    spec: RunSpec,
+    python: Path,
+    confinement: sandbox.Confinement,
+    job: dict[str, Any],
+    scratch: Path,
+    emit: OutputCallback,
+    stop: threading.Event | None,
+) -> _Watch:
+    read_fd, write_fd = os.pipe()
+    inside = confinement.kind == sandbox.BUBBLEWRAP
+    try:
+        child = subprocess.Popen(
+            [*confinement.prefix, str(python), "-m", "crunch_cli.runner.child", str(write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            cwd=scratch if inside else spec.working_directory or spec.main_file.parent,
+            env=confinement.environment,
+        )
+    finally:
+        os.close(write_fd)
+    assert child.stdin is not None
+    with contextlib.suppress(BrokenPipeError):  # a child that died at once: its status says
+        child.stdin.write(json.dumps(job).encode())
+    with contextlib.suppress(BrokenPipeError):
+        child.stdin.close()
+    with os.fdopen(read_fd, "rb") as events:
+        watch = _Watch(spec, child, events, emit, stop, confinement)
+        watch.loop()
+    return watch
+
+
+@dataclasses.dataclass
+class _Stream:
+    """One pipe from the child: the part of the line not yet ended, and whether it was cut."""
+
+    name: str
+    pending: bytearray = dataclasses.field(default_factory=bytearray)
+    cut: bool = False
 
 
 class _Watch:
@@ -110,11 +131,13 @@ class _Watch:
         events: IO[bytes],
         emit: OutputCallback,
         stop: threading.Event | None,
+        confinement: sandbox.Confinement,
     ) -> None:
         self.spec = spec
         self.child = child
         self.emit = emit
         self.stop = stop
+        self.confinement = confinement
         self.started = time.monotonic()
         self.ended = self.started
         self.phases: dict[str, PhaseTiming] = {}
@@ -129,11 +152,15 @@ class _Watch:
         self.determinism_difference: str | None = None
         self.exit_code: int | None = None
         self._next_sample = 0.0
+        self._next_disk_sample = 0.0
+        self._written_at_start = (
+            _bytes_in(confinement.writable) if spec.max_written_bytes is not None else 0
+        )
         assert child.stdout is not None and child.stderr is not None
-        self._sources: dict[int, tuple[str, bytearray]] = {
-            child.stdout.fileno(): ("stdout", bytearray()),
-            child.stderr.fileno(): ("stderr", bytearray()),
-            events.fileno(): ("events", bytearray()),
+        self._sources = {
+            child.stdout.fileno(): _Stream("stdout"),
+            child.stderr.fileno(): _Stream("stderr"),
+            events.fileno(): _Stream("events"),
         }
 
     def loop(self) -> None:
@@ -161,41 +188,59 @@ class _Watch:
             self._kill_tree(signal.SIGKILL)
             if self.exit_code is None:
                 self._reap(block=True)
-            for source, buffer in self._sources.values():
-                if buffer:
-                    self._line(source, bytes(buffer))
+            for stream in self._sources.values():
+                if stream.pending or stream.cut:
+                    self._end_line(stream)
             for pipe in (self.child.stdout, self.child.stderr):
                 if pipe is not None:
                     pipe.close()
 
     def _read(self, selector: selectors.BaseSelector, fd: int) -> None:
-        source, buffer = self._sources[fd]
+        stream = self._sources[fd]
         data = os.read(fd, 1 << 16)
         if not data:
             selector.unregister(fd)
             return
-        buffer.extend(data)
-        *lines, rest = buffer.split(b"\n")
-        buffer[:] = rest
-        for line in lines:
-            self._line(source, bytes(line))
+        start = 0
+        while (newline := data.find(b"\n", start)) != -1:
+            self._extend(stream, data[start:newline])
+            self._end_line(stream)
+            start = newline + 1
+        self._extend(stream, data[start:])
 
-    def _line(self, source: str, line: bytes) -> None:
-        if source != "events":
-            self.emit(source, line.decode("utf-8", "replace").rstrip("\r"))
+    @staticmethod
+    def _extend(stream: _Stream, data: bytes) -> None:
+        room = MAX_LINE_BYTES - len(stream.pending)
+        if len(data) > room:
+            stream.cut = True
+            data = data[: max(room, 0)]
+        stream.pending += data
+
+    def _end_line(self, stream: _Stream) -> None:
+        line = bytes(stream.pending)
+        cut, stream.cut = stream.cut, False
+        stream.pending.clear()
+        if stream.name != "events":
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            self.emit(stream.name, f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text)
             return
-        event = json.loads(line)
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            event = json.loads(line)
+            if isinstance(event, dict) and not cut:
+                self._event(event)
+
+    def _event(self, event: dict[str, Any]) -> None:
         now = time.monotonic()
         if event["type"] == "start":
-            self.phase = (event["phase"], event.get("moon"), now)
+            self.phase = (str(event["phase"]), event.get("moon"), now)
         elif event["type"] == "end" and self.phase is not None:
             timing = self.phases.setdefault(self.phase[0], PhaseTiming())
             timing.calls += 1
             timing.seconds += now - self.phase[2]
             self.phase = None
         elif event["type"] == "failure":
-            self.error = event["message"]
-        elif event["type"] == "judged":
+            self.error = str(event["message"])
+        elif event["type"] == "judged" and self.spec.judging is not None:
             from crunch_cli.runner.checks import CheckFailure
 
             self.failures = [CheckFailure.from_json(failure) for failure in event["failures"]]
@@ -226,10 +271,21 @@ class _Watch:
         if total is not None and now - self.started > total:
             self._kill("timeout", f"the run went past its {total:g} s time limit")
             return
+        if now >= self._next_disk_sample and self.spec.max_written_bytes is not None:
+            self._next_disk_sample = now + _DISK_SAMPLE_SECONDS
+            written = _bytes_in(self.confinement.writable) - self._written_at_start
+            if written > self.spec.max_written_bytes:
+                self._kill(
+                    "disk",
+                    f"{self._phase_name()} wrote {written / MIB:,.0f} MiB, past the limit of "
+                    f"{self.spec.max_written_bytes / MIB:,.0f} MiB",
+                )
+                return
         if now < self._next_sample:
             return
         self._next_sample = now + _SAMPLE_SECONDS
-        rss = _tree_rss(self.child.pid)
+        processes = _tree(self.child.pid)
+        rss = _rss(processes)
         self.peak_rss = max(self.peak_rss, rss)
         self.parent_peak_rss = max(self.parent_peak_rss, _own_rss())
         limit_bytes = self.spec.memory_limit
@@ -238,6 +294,15 @@ class _Watch:
                 "memory",
                 f"{self._phase_name()} used {rss / MIB:.0f} MiB, past the memory limit of "
                 f"{limit_bytes / MIB:.0f} MiB",
+            )
+            return
+        group = self.confinement.process_group
+        started = group.count() if group is not None else len(processes)
+        limit = self.spec.max_processes
+        if limit is not None and started >= limit:
+            self._kill(
+                "processes",
+                f"{self._phase_name()} started {started} processes and threads, the limit",
             )
 
     def _phase_name(self) -> str:
@@ -273,12 +338,14 @@ class _Watch:
         with contextlib.suppress(OSError):
             os.killpg(self.child.pid, signal_number)
 
-    def result(self, mechanism: str, has_gpu: bool) -> RunResult:
+    def result(self, confinement: sandbox.Confinement, has_gpu: bool) -> RunResult:
         predictions = self.spec.prediction_path
         if self.exit_reason is None and self.exit_code != 0:
-            self.exit_reason = "error"
+            self.exit_reason, described = _describe_exit(self.exit_code, self.spec)
             if self.error is None:
-                self.error = _describe_exit(self.exit_code)
+                self.error = described
+            elif (hint := _limit_hint(self.error, self.spec)) is not None:
+                self.error = f"{self.error} ({hint})"
         if self.exit_reason is None and not predictions.is_file():
             self.exit_reason = "error"
             self.error = "the run ended without writing its predictions"
@@ -290,7 +357,8 @@ class _Watch:
             wall_seconds=self.ended - self.started,
             peak_rss=self.peak_rss,
             parent_peak_rss=max(self.parent_peak_rss, _own_rss()),
-            network=mechanism,
+            sandbox=confinement.kind,
+            network=confinement.network,
             has_gpu=has_gpu,
             exit_code=self.exit_code,
             deterministic=self.deterministic,
@@ -307,14 +375,20 @@ def _own_rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
-def _tree_rss(pid: int) -> int:
+def _tree(pid: int) -> list[Any]:
+    """The child and every process below it, as psutil sees them from the host."""
     import psutil
 
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return []
+
+
+def _rss(processes: list[Any]) -> int:
+    import psutil
+
     total = 0
     for process in processes:
         with contextlib.suppress(psutil.Error):
@@ -322,9 +396,54 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def _describe_exit(code: int | None) -> str:
+def _bytes_in(folders: tuple[Path, ...]) -> int:
+    """Disk space used under the writable folders (sparse files count what they use);
+    a flood of files counts as full, so the walk stays bounded."""
+    total, seen = 0, 0
+    pending = [str(folder) for folder in folders]
+    while pending:
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                seen += 1
+                if seen > _MAX_COUNTED_FILES:
+                    return 1 << 62
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+    return total
+
+
+def _describe_exit(code: int | None, spec: RunSpec) -> tuple[ExitReason, str]:
     if code is not None and code < 0:
         name = signal.Signals(-code).name
+        if name == "SIGXCPU" and spec.cpu_time_limit is not None:
+            return "timeout", f"the code used up its {spec.cpu_time_limit:g} s of CPU time"
         hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
-        return f"the code was killed by {name}{hint}"
-    return f"the code exited with status {code}"
+        return "error", f"the code was killed by {name}{hint}"
+    return "error", f"the code exited with status {code}"
+
+
+_LIMIT_ERRORS = {
+    "Resource temporarily unavailable": "processes",
+    "Too many open files": "open files",
+    "File too large": "file size",
+    "No space left on device": "scratch space",
+}
+
+
+def _limit_hint(error: str, spec: RunSpec) -> str | None:
+    """Name the limit behind an error the user's code got from the system, if any."""
+    limits = {
+        "processes": spec.max_processes,
+        "open files": spec.max_open_files,
+        "file size": spec.max_written_bytes,
+        "scratch space": spec.max_written_bytes,
+    }
+    for text, limit in _LIMIT_ERRORS.items():
+        value = limits[limit]
+        if text in error and value is not None:
+            in_bytes = limit in ("file size", "scratch space")
+            return f"the run's {limit} limit is {f'{value / MIB:,.0f} MiB' if in_bytes else value}"
+    return None

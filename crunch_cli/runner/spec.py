@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from crunch_cli.runner.checks import Check, CheckFailure
 
-ExitReason = Literal["error", "timeout", "memory", "terminated"]
+ExitReason = Literal["error", "timeout", "memory", "processes", "disk", "terminated"]
+Sandbox = Literal["required", "preferred", "off"]
 MIB = 1 << 20
 """Memory limits are counted in MiB, like the hub's `runMemoryLimitMb`."""
 
@@ -126,7 +127,15 @@ class RunSpec:
     child and its own children. `network=False` cuts the child off the network.
     `has_gpu=None` means: detect it. `python` is the interpreter of the child (default: this
     one); the hub points it at an environment built for the submission's requirements.
-    `hidden_paths` look empty to the child (a mount namespace; needs the network cut too).
+
+    `sandbox` says whether bubblewrap must confine the child ("required": the run fails
+    without it), should when it can ("preferred") or must not ("off").
+    `sandbox_view` moves host paths (folders or files) to other places inside the sandbox;
+    the others appear at their own path. `hidden_paths` are folders inside the visible ones
+    that the code must not see (an empty folder covers them); `private_paths` must not be
+    reachable at all: the run fails rather than show them. The `max_*` limits and
+    `cpu_time_limit` bound processes, open files, bytes written (per file, in the writable
+    folders, and the size of /tmp) and CPU seconds of each process.
     """
 
     main_file: Path
@@ -151,7 +160,14 @@ class RunSpec:
     judging: Judging | None = None
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     python: Path | None = None
+    sandbox: Sandbox = "preferred"
+    sandbox_view: Mapping[Path, Path] = dataclasses.field(default_factory=dict)
     hidden_paths: tuple[Path, ...] = ()
+    private_paths: tuple[Path, ...] = ()
+    max_processes: int | None = None
+    max_open_files: int | None = None
+    max_written_bytes: int | None = None
+    cpu_time_limit: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The spec as the child reads it from its job file (limits stay with the parent)."""
@@ -218,6 +234,7 @@ class RunResult:
     wall_seconds: float
     peak_rss: int
     parent_peak_rss: int
+    sandbox: str
     network: str
     has_gpu: bool
     exit_code: int | None
@@ -242,6 +259,8 @@ class RunResult:
             raise LimitExceededError(
                 message, hint=f"make the code lighter, or raise the limit with {option}"
             )
+        if self.exit_reason in ("processes", "disk"):
+            raise LimitExceededError(message, hint="the hub applies the same limit")
         if self.exit_reason == "terminated":
             raise RunnerError(message)
         raise UserCodeError(message, hint="fix the error shown above, then run `crunch test` again")

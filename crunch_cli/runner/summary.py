@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crunch_cli.runner import network
 from crunch_cli.runner.spec import MIB
 
 if TYPE_CHECKING:
@@ -19,11 +18,6 @@ _PHASE_LABELS = {
     "infer": "infer()",
     "determinism": "infer() again (determinism)",
     "judge": "checks and score",
-}
-_NETWORK = {
-    network.NAMESPACE: "blocked (network namespace)",
-    network.SOCKET_GUARD: "blocked (socket guard)",
-    network.ALLOWED: "allowed",
 }
 
 
@@ -51,7 +45,8 @@ def render(report: TestReport) -> Group:
         "peak memory",
         f"{mebibytes(result.peak_rss)} (your code), {mebibytes(result.parent_peak_rss)} (crunch)",
     )
-    facts.add_row("network", _NETWORK[result.network])
+    facts.add_row("sandbox", result.sandbox)
+    facts.add_row("network", result.network)
     facts.add_row("gpu", "yes" if result.has_gpu else "no")
     if result.deterministic is not None:
         facts.add_row("deterministic", "yes" if result.deterministic else "NO")

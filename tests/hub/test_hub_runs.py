@@ -243,12 +243,15 @@ from pathlib import Path
 
 import pandas
 
-X_TEST = Path.cwd().parent / "data" / "X_test.parquet"
+X_TEST = Path("/data/X_test.parquet")
 
 
 def train(X_train, y_train, model_directory_path):
-    os.chmod(X_TEST, 0o644)
-    pandas.read_parquet(X_TEST).head(10).to_parquet(X_TEST)
+    try:
+        os.chmod(X_TEST, 0o644)
+        pandas.read_parquet(X_TEST).head(10).to_parquet(X_TEST)
+    except OSError as error:
+        print("tampering failed:", error)
 
 
 def infer(X_test, model_directory_path):
@@ -263,20 +266,4 @@ def test_a_submission_cannot_shrink_the_test_set_it_is_checked_against(caller_fo
 
     assert (run["success"], run["exitReason"]) == (False, "checks")
     assert run["errorMessage"].startswith("the predictions failed 1 check(s); first: IDS")
-
-
-def test_a_submission_cannot_read_the_hubs_own_files(caller, hub):
-    peeking = training_does(
-        b"import pathlib; root = pathlib.Path.cwd().parents[2]; "
-        b"print('blobs seen:', sum(1 for p in (root / 'blobs').rglob('*') if p.is_file())); "
-        b"print('database bytes:', len((root / 'hub.sqlite3').read_bytes()))"
-    )
-
-    run = run_submission(caller, peeking)
-
-    assert run["success"] is True, run
-    lines = [line["content"] for line in caller.run_logs(run["id"])]
-    assert "files: only the submission and its data are visible" in lines
-    assert "blobs seen: 0" in lines
-    assert "database bytes: 0" in lines
-    assert (hub.root / "hub.sqlite3").stat().st_size > 0
+    assert any(line.startswith("tampering failed:") for line in user_lines(caller, run["id"]))

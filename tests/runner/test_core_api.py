@@ -54,7 +54,8 @@ def test_run_streams_each_line_with_its_source_and_leaves_judging_to_the_caller(
     assert result.ok, result.error
     assert ("stdout", "training") in lines
     assert ("stderr", "to stderr") in lines
-    assert lines[0][0] == "runner" and lines[0][1].startswith("network: blocked")
+    runner_lines = [line for source, line in lines if source == "runner"]
+    assert any(line.startswith("network: blocked") for line in runner_lines), runner_lines
     assert result.failures == [] and result.score is None
     prediction = pd.read_parquet(result.predictions_path)
     expected = pd.read_parquet(spec.data.x_test, columns=["id"])
