@@ -89,7 +89,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json" if settings.openapi else None,
     )
     app.state.store = store
     app.state.executor = executor

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qs
 
+from annotated_types import Ge, Lt
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,10 @@ from crunch_cli.hub.tokens import project_for_token
 
 TOKEN_SCHEMES = ("project-token", "bearer")
 MAX_PAGE_SIZE = 1000
+
+# An id, number or count in a path, a query or a body: what the database can store, so a
+# larger one is refused as invalid instead of failing in the database.
+StoredInt = Annotated[int, Ge(0), Lt(lookups.MAX_ID)]
 
 
 def get_store(request: Request) -> HubStore:
@@ -101,7 +106,7 @@ class PageRequest:
 
 
 def page_request(
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, lt=lookups.MAX_ID // MAX_PAGE_SIZE)] = 0,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> PageRequest:
     return PageRequest(page, size)

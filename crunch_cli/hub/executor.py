@@ -43,7 +43,8 @@ from crunch_cli.errors import SandboxError
 from crunch_cli.hub import environments, runs
 from crunch_cli.hub.models import Competition, DataFile, Run
 from crunch_cli.hub.organizer import HIDDEN_FILES
-from crunch_cli.hub.runs import HUB, RUNNER, USER, LogLine, Outcome
+from crunch_cli.hub.runlogs import LogSink
+from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.submissions import REQUIREMENTS_FILE, workspace_path
 from crunch_cli.runner import sandbox
@@ -56,9 +57,6 @@ POLL_SECONDS = 1.0
 TERMINATION_POLL_SECONDS = 0.5
 WORKERS_DIRECTORY = ".workers"
 TERMINATE_WAIT_SECONDS = 10.0
-LOG_FLUSH_SECONDS = 0.2
-MAX_LOG_LINES = 20_000
-MAX_LINE_LENGTH = 10_000
 PREDICTION_FILE = "prediction.parquet"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Where a sandboxed run sees its folders.
@@ -479,62 +477,3 @@ def _remove(folder: Path) -> None:
         with contextlib.suppress(OSError):
             Path(directory).chmod(stat.S_IRWXU)
     shutil.rmtree(folder, ignore_errors=True)
-
-
-class LogSink:
-    """Collects a run's lines as they arrive and stores them every LOG_FLUSH_SECONDS, so a
-    chatty submission costs one transaction per batch rather than one per line.
-    """
-
-    def __init__(self, store: HubStore, run_id: int) -> None:
-        self.store = store
-        self.run_id = run_id
-        self._lines: list[LogLine] = []
-        self._user_lines = 0
-        self._lock = threading.Lock()
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._flush_loop, daemon=True)
-        self._thread.start()
-
-    def output(self, source: str, line: str) -> None:
-        """The runner's callback: the child's stdout/stderr, or the runner's own lines."""
-        if source in ("stdout", "stderr"):
-            self._user_lines += 1
-            if self._user_lines > MAX_LOG_LINES:
-                if self._user_lines == MAX_LOG_LINES + 1:
-                    self.hub(f"the log stops here: the run printed over {MAX_LOG_LINES} lines")
-                return
-            self._add(LogLine(USER, line[:MAX_LINE_LENGTH], error=source == "stderr"))
-        else:
-            self._add(LogLine(RUNNER, line[:MAX_LINE_LENGTH]))
-
-    def hub(self, line: str, error: bool = False) -> None:
-        self._add(LogLine(HUB, line[:MAX_LINE_LENGTH], error=error))
-
-    def close(self) -> None:
-        self._closed.set()
-        self._thread.join()
-        self._flush()
-
-    def _add(self, line: LogLine) -> None:
-        with self._lock:
-            self._lines.append(line)
-
-    def _flush_loop(self) -> None:
-        while not self._closed.wait(LOG_FLUSH_SECONDS):
-            try:
-                self._flush()
-            except Exception:  # the next flush retries; the run goes on
-                logger.exception("could not store the log of run %s", self.run_id)
-
-    def _flush(self) -> None:
-        with self._lock:
-            lines, self._lines = self._lines, []
-        if not lines:
-            return
-        try:
-            runs.add_logs(self.store, self.run_id, lines)
-        except Exception:
-            with self._lock:
-                self._lines[:0] = lines
-            raise

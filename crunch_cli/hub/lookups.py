@@ -12,11 +12,26 @@ from sqlalchemy.orm import Session
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.models import Competition, Phase, Project, Round, User, utcnow
 
+MAX_ID = 2**63  # ids and numbers are signed 64-bit integers in the database
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+def segment_number(segment: str) -> int | None:
+    """The path segment as an id or number the database can hold, else None.
+
+    `str.isdigit()` alone also takes "²" (which `int()` refuses) and numbers too large to
+    be compared with a stored integer.
+    """
+    if not (segment.isascii() and segment.isdigit()) or len(segment) > _MAX_ID_DIGITS:
+        return None
+    value = int(segment)
+    return value if value < MAX_ID else None
+
 
 def competition(session: Session, id_or_name: str) -> Competition:
     found = None
-    if id_or_name.isdigit():
-        found = session.get(Competition, int(id_or_name))
+    if (competition_id := segment_number(id_or_name)) is not None:
+        found = session.get(Competition, competition_id)
     if found is None:
         found = session.scalars(
             select(Competition).where(Competition.name == id_or_name)
@@ -45,9 +60,9 @@ def round_(row: Competition, selector: str) -> Round:
             f"competition {row.name!r} has no round open now",
             roundNumber=selector,
         )
-    elif selector.isdigit():
+    elif (round_number := segment_number(selector)) is not None:
         for candidate in rounds:
-            if candidate.number == int(selector):
+            if candidate.number == round_number:
                 return candidate
     raise not_found(
         "ROUND_NOT_FOUND", f"competition {row.name!r} has no round {selector}", roundNumber=selector
@@ -68,7 +83,8 @@ def phase(row: Round, selector: str) -> Phase:
 def user(session: Session, selector: str, me: User) -> User:
     if selector == "@me":
         return me
-    found = session.get(User, int(selector)) if selector.isdigit() else None
+    user_id = segment_number(selector)
+    found = None if user_id is None else session.get(User, user_id)
     if found is None:
         raise not_found("USER_NOT_FOUND", f"no user {selector}")
     return found

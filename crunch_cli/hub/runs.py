@@ -8,19 +8,24 @@ lock and without a run ever being taken twice or finished twice.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from crunch_cli.hub.deps import PageRequest
+from crunch_cli.hub.deps import PageRequest, StoredInt
 from crunch_cli.hub.errors import not_found
+from crunch_cli.hub.lookups import MAX_ID
 from crunch_cli.hub.models import Competition, Project, Run, RunLog, Submission, utcnow
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.views import iso, page
+
+logger = logging.getLogger(__name__)
 
 CREATED, PENDING, RUNNING, CLEANING, COMPLETED = (
     "CREATED",
@@ -40,8 +45,8 @@ class NewRun(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    submission_id: int = Field(alias="submissionId")
-    train_frequency: int = Field(default=1, ge=1, alias="trainFrequency")
+    submission_id: StoredInt = Field(alias="submissionId")
+    train_frequency: int = Field(default=1, ge=1, lt=MAX_ID, alias="trainFrequency")
     force_first_train: bool = Field(default=True, alias="forceFirstTrain")
 
 
@@ -54,14 +59,6 @@ class Outcome:
     error_message: str | None = None
     exit_code: int | None = None
     score: float | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class LogLine:
-    emitter: str
-    content: str
-    error: bool = False
-    created_at: datetime = dataclasses.field(default_factory=utcnow)
 
 
 def duration(row: Run) -> float | None:
@@ -144,11 +141,14 @@ def page_of(session: Session, project: Project, request: PageRequest) -> dict[st
     return page([view(row) for row in rows], request.page, request.size, total)
 
 
-def logs(session: Session, row: Run, after: int | None) -> list[dict[str, Any]]:
+def logs(
+    session: Session, row: Run, after: int | None, size: int | None = None
+) -> list[dict[str, Any]]:
+    """The run's lines after the line id `after`, oldest first, at most `size` of them."""
     query = select(RunLog).where(RunLog.run_id == row.id)
     if after is not None:
         query = query.where(RunLog.id > after)
-    return [log_view(line) for line in session.scalars(query.order_by(RunLog.id))]
+    return [log_view(line) for line in session.scalars(query.order_by(RunLog.id).limit(size))]
 
 
 # -- status changes -------------------------------------------------------------------------
@@ -163,13 +163,19 @@ def _move(session: Session, run_id: int, expected: Sequence[str], **values: Any)
 
 
 def next_queued(store: HubStore, worker: str) -> int | None:
-    """Take the oldest queued run (CREATED → PENDING); None when the queue is empty."""
-    with store.session() as session:
-        for run_id in session.scalars(
-            select(Run.id).where(Run.status == CREATED).order_by(Run.id).limit(8)
-        ):
-            if _move(session, run_id, (CREATED,), status=PENDING, worker=worker):
-                return run_id
+    """Take the oldest queued run (CREATED → PENDING); None when the queue is empty, or
+    when the database is too busy to take one now: the worker asks again at its next
+    poll, rather than dying with the error.
+    """
+    try:
+        with store.session() as session:
+            for run_id in session.scalars(
+                select(Run.id).where(Run.status == CREATED).order_by(Run.id).limit(8)
+            ):
+                if _move(session, run_id, (CREATED,), status=PENDING, worker=worker):
+                    return run_id
+    except (OperationalError, PoolTimeoutError):
+        logger.warning("the queue could not be read; trying again at the next poll", exc_info=True)
     return None
 
 
@@ -256,17 +262,3 @@ def recover(store: HubStore, worker_alive: Callable[[str], bool]) -> None:
                 ended_at=now,
             ):
                 session.add(RunLog(run_id=run_id, emitter=HUB, error=True, content=HUB_STOPPED))
-
-
-def add_logs(store: HubStore, run_id: int, lines: Iterable[LogLine]) -> None:
-    with store.session() as session:
-        session.add_all(
-            RunLog(
-                run_id=run_id,
-                emitter=line.emitter,
-                error=line.error,
-                content=line.content,
-                created_at=line.created_at,
-            )
-            for line in lines
-        )

@@ -23,6 +23,7 @@ from crunch_cli.errors import BlobIntegrityError
 from crunch_cli.hub import uploads
 from crunch_cli.hub.blobs import content_key
 from crunch_cli.hub.errors import HubApiError, not_found
+from crunch_cli.hub.lookups import segment_number
 from crunch_cli.hub.models import (
     Competition,
     Project,
@@ -99,8 +100,8 @@ def find(session: Session, project: Project, selector: str) -> Submission:
             raise never_submitted(project)
         return found
     found = None
-    if selector.isdigit():
-        found = session.scalars(query.where(Submission.number == int(selector))).first()
+    if (submission_number := segment_number(selector)) is not None:
+        found = session.scalars(query.where(Submission.number == submission_number)).first()
     if found is None:
         raise not_found(
             "SUBMISSION_NOT_FOUND",

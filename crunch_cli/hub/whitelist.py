@@ -4,6 +4,8 @@ standard-library module (`standard: true`), and an organizer's additions in
 
 Matching follows the public client: names are compared case-insensitively, aliases (the
 import name, like `sklearn` for scikit-learn) match too, and `%` in a query is a wildcard.
+A query is matched piece by piece with plain substring searches, never as a regular
+expression, so its cost grows with its length, whatever `%`s it holds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import re
 import sys
 from collections.abc import Iterable
 from importlib import resources
@@ -22,6 +23,8 @@ from crunch_cli.errors import CrunchError
 
 PYTHON = "PYTHON"
 DEFAULT_GPU_REQUIREMENT = "OPTIONAL"
+WILDCARD = "%"
+MAX_QUERY_LENGTH = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +98,28 @@ def _parse(text: str, origin: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _pattern(query: str) -> re.Pattern[str]:
-    parts = (re.escape(part) for part in query.split("%"))
-    return re.compile(".*".join(parts), re.IGNORECASE)
+def matches(query: str, value: str) -> bool:
+    """Whether `value` is `query`, ignoring case, where each `%` stands for any text.
+
+    The first piece must start the value and the last end it; the ones between are
+    looked for left to right, each after the previous one. The leftmost place of each
+    piece is always as good as any later one, so there is nothing to backtrack.
+    """
+    query, value = query.casefold(), value.casefold()
+    if WILDCARD not in query:
+        return value == query
+    first, *middle, last = query.split(WILDCARD)
+    if len(first) + len(last) > len(value) or not (
+        value.startswith(first) and value.endswith(last)
+    ):
+        return False
+    position, end = len(first), len(value) - len(last)
+    for piece in middle:
+        found = value.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def search(
@@ -108,12 +130,11 @@ def search(
     standard: bool | None = None,
     gpu_requirement: str | None = None,
 ) -> list[Library]:
-    pattern = _pattern(name) if name else None
     return [
         library
         for library in libraries
         if (language is None or library.language == language.upper())
         and (standard is None or library.standard == standard)
         and (gpu_requirement is None or library.gpu_requirement == gpu_requirement.upper())
-        and (pattern is None or any(pattern.fullmatch(value) for value in library.names()))
+        and (not name or any(matches(name, value) for value in library.names()))
     ]

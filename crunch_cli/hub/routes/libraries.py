@@ -16,7 +16,7 @@ router = APIRouter()
 def list_libraries(
     request: Request,
     paging: PageDep,
-    name: str | None = None,
+    name: Annotated[str | None, Query(max_length=whitelist.MAX_QUERY_LENGTH)] = None,
     language: str | None = None,
     standard: bool | None = None,
     gpu_requirement: Annotated[str | None, Query(alias="gpuRequirement")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from crunch_cli.hub import runs
-from crunch_cli.hub.deps import OwnProjectDep, PageDep, SessionDep, StoreDep
+from crunch_cli.hub.deps import OwnProjectDep, PageDep, SessionDep, StoreDep, StoredInt
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.models import Run
 from crunch_cli.hub.routes.submissions import PROJECT
@@ -15,6 +15,7 @@ from crunch_cli.hub.routes.submissions import PROJECT
 router = APIRouter()
 
 RUNS = "/v3" + PROJECT + "/runs"
+MAX_LOG_PAGE = 1000
 
 
 def _executor(request: Request) -> Executor:
@@ -47,7 +48,7 @@ def list_runs(
 
 @router.get(RUNS + "/{run_id}")
 def get_run(
-    run_id: int,
+    run_id: StoredInt,
     session: SessionDep,
     project: OwnProjectDep,
 ) -> dict[str, Any]:
@@ -56,18 +57,22 @@ def get_run(
 
 @router.get(RUNS + "/{run_id}/logs")
 def run_logs(
-    run_id: int,
+    run_id: StoredInt,
     session: SessionDep,
     project: OwnProjectDep,
-    after: Annotated[int | None, Query()] = None,
+    after: Annotated[StoredInt | None, Query()] = None,
+    size: Annotated[int | None, Query(ge=1, le=MAX_LOG_PAGE)] = None,
 ) -> list[dict[str, Any]]:
-    """The run's lines in arrival order; `after` (a line id) keeps only newer ones."""
-    return runs.logs(session, runs.find(session, project, run_id), after)
+    """The run's lines in arrival order; `after` (a line id) keeps only newer ones, `size`
+    only that many. Without `size`, every line: clients that know no paging (crunch-cli
+    13) read the whole log in one call, which the hub keeps bounded (`runlogs`).
+    """
+    return runs.logs(session, runs.find(session, project, run_id), after, size)
 
 
 @router.delete(RUNS + "/{run_id}")
 def terminate_run(
-    run_id: int,
+    run_id: StoredInt,
     request: Request,
     session: SessionDep,
     store: StoreDep,

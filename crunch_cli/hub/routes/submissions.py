@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from crunch_cli.hub import submissions, uploads
-from crunch_cli.hub.deps import BaseUrlDep, OwnProjectDep, SessionDep, StoreDep
+from crunch_cli.hub.deps import BaseUrlDep, OwnProjectDep, SessionDep, StoreDep, StoredInt
 from crunch_cli.hub.models import Submission
 from crunch_cli.hub.signing import sign_blob_url
 
@@ -65,7 +65,7 @@ def clone(
     store: StoreDep,
     base_url: BaseUrlDep,
     project: OwnProjectDep,
-    submission_number: Annotated[int | None, Query(alias="submissionNumber")] = None,
+    submission_number: Annotated[StoredInt | None, Query(alias="submissionNumber")] = None,
     include_model: Annotated[bool, Query(alias="includeModel")] = True,
 ) -> dict[str, str]:
     """Signed links to a submission's files, keyed by their path in a workspace."""

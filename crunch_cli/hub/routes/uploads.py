@@ -13,6 +13,7 @@ from crunch_cli.hub.deps import (
     ProjectDep,
     SessionDep,
     StoreDep,
+    StoredInt,
     current_project,
     presented_token,
 )
@@ -119,7 +120,7 @@ def delete_upload(
 @router.get("/v1/uploads/{upload_id}/chunks/{number}/request")
 def chunk_request(
     upload_id: str,
-    number: int,
+    number: StoredInt,
     session: SessionDep,
     store: StoreDep,
     base_url: BaseUrlDep,
@@ -140,7 +141,7 @@ def chunk_request(
 
 @router.post("/v1/uploads/{upload_id}/chunks/{number}/confirm")
 def confirm_chunk(
-    upload_id: str, number: int, body: ConfirmChunk, session: SessionDep, caller: ProjectDep
+    upload_id: str, number: StoredInt, body: ConfirmChunk, session: SessionDep, caller: ProjectDep
 ) -> dict[str, Any]:
     upload = uploads.find(session, upload_id, caller)
     return uploads.chunk_view(uploads.confirm(upload, number, body.hash))
@@ -162,7 +163,9 @@ def abort_upload(
 
 
 @router.put(BLOB_PREFIX + "uploads/{upload_id}/chunks/{number}")
-async def put_chunk(upload_id: str, number: int, request: Request, store: StoreDep) -> Response:
+async def put_chunk(
+    upload_id: str, number: StoredInt, request: Request, store: StoreDep
+) -> Response:
     """The presigned PUT: no token, the URL's signature is the permission."""
     check_signature(store, request, chunk_key(upload_id, number), "PUT")
     with uploads.insufficient_storage_as_507():

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub import leaderboard, organizer, runs, submissions
-from crunch_cli.hub.deps import BaseUrlDep, PageRequest, SessionDep
+from crunch_cli.hub.deps import BaseUrlDep, PageRequest, SessionDep, StoredInt
 from crunch_cli.hub.errors import HubApiError
 from crunch_cli.hub.models import Competition, Project, Submission, User
 from crunch_cli.hub.settings import HubSettings
@@ -163,7 +163,7 @@ def project_page(
 
 @router.get(PROJECT + "/runs/{run_id}", response_class=HTMLResponse)
 def run_page(
-    request: Request, name: str, user: str, project: str, run_id: int, session: SessionDep
+    request: Request, name: str, user: str, project: str, run_id: StoredInt, session: SessionDep
 ) -> HTMLResponse:
     row = _project_row(session, name, user, project)
     try:
