@@ -1,13 +1,15 @@
 """The only place that talks HTTP to the hub.
 
-One session factory (User-Agent, timeouts, retries for idempotent calls only) and one
-class that maps the hub's error body `{code, message, ...}` onto the `CrunchError` tree.
+One session factory (User-Agent, timeouts, retries for idempotent calls, and for any call
+the hub turned away with `HUB_BUSY`) and one class that maps the hub's error body
+`{code, message, ...}` onto the `CrunchError` tree.
 `requests` is imported inside the functions that use it, so importing this module is free.
 """
 
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0
 PAGE_SIZE = 100
+RETRIES = 3
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+BUSY = "HUB_BUSY"
+MAX_RETRY_AFTER_SECONDS = 30.0
 
 _UPDATE_TOKEN_HINT = (
     "run `crunch update-token` with a fresh setup token from the organizer "
@@ -47,10 +53,12 @@ _HINTS = {
 }
 
 
-def make_session(*, retries: int = 3) -> requests.Session:
-    """A session that retries idempotent requests on connection errors and 502/503/504.
+def make_session(*, retries: int = RETRIES) -> requests.Session:
+    """A session that retries idempotent requests on connection errors and 502/503/504,
+    after the `Retry-After` a 503 gives.
 
-    POSTs are never retried here: re-sending one could, say, mint a second submission.
+    POSTs are never retried here: re-sending one could, say, mint a second submission
+    (`HubClient.send` re-sends them only when the hub says it did nothing).
     """
     import requests
     from requests.adapters import HTTPAdapter
@@ -62,7 +70,7 @@ def make_session(*, retries: int = 3) -> requests.Session:
         read=retries,
         backoff_factor=0.3,
         status_forcelist=(502, 503, 504),
-        allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+        allowed_methods=IDEMPOTENT_METHODS,
         raise_on_status=False,
     )
     session = requests.Session()
@@ -143,6 +151,8 @@ class HubClient:
         """Send one request; connection failures and error bodies become `CrunchError`s.
 
         `url` is either a path on the hub or an absolute (signed) URL, which gets no token.
+        A POST the hub turned away with `HUB_BUSY` is sent again, after `Retry-After`, a
+        few times (the session does the same for the other methods).
         """
         import requests
 
@@ -150,19 +160,30 @@ class HubClient:
         headers = dict(kwargs.pop("headers", None) or {})
         if auth and self.token and not absolute:
             headers["Authorization"] = f"Project-Token {self.token}"
-        try:
-            response = self.session.request(
-                method,
-                url if absolute else self.base_url + url,
-                headers=headers,
-                timeout=kwargs.pop("timeout", self.timeout),
-                stream=stream,
-                **kwargs,
-            )
-        except requests.ConnectionError as error:
-            raise HubUnreachableError(self.base_url, _connection_reason(error)) from error
-        except requests.Timeout as error:
-            raise HubUnreachableError(self.base_url, "the request timed out") from error
+        timeout = kwargs.pop("timeout", self.timeout)
+
+        def attempt() -> requests.Response:
+            try:
+                return self.session.request(
+                    method,
+                    url if absolute else self.base_url + url,
+                    headers=headers,
+                    timeout=timeout,
+                    stream=stream,
+                    **kwargs,
+                )
+            except requests.ConnectionError as error:
+                raise HubUnreachableError(self.base_url, _connection_reason(error)) from error
+            except requests.Timeout as error:
+                raise HubUnreachableError(self.base_url, "the request timed out") from error
+
+        response = attempt()
+        retries = 0 if method.upper() in IDEMPOTENT_METHODS else RETRIES
+        for _ in range(retries):
+            if not _busy(response):
+                break
+            time.sleep(_retry_after(response))
+            response = attempt()
         if response.status_code >= 400:
             raise error_from_response(response)
         return response
@@ -352,6 +373,25 @@ class HubClient:
 
     def leaderboard(self, competition: str) -> dict[str, Any]:
         return self.call("GET", f"/v2/competitions/{_segment(competition)}/leaderboards/@default")
+
+
+def _busy(response: requests.Response) -> bool:
+    """Whether the hub turned the request away without acting on it."""
+    if response.status_code != 503:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") == BUSY
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        seconds = float(response.headers.get("Retry-After", "1"))
+    except ValueError:  # an HTTP date: rare enough to wait the default
+        seconds = 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def _segment(value: str | int) -> str:

@@ -6,12 +6,16 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crunch_cli import __version__
 from crunch_cli.hub import web, whitelist
-from crunch_cli.hub.errors import install_error_handlers
+from crunch_cli.hub.errors import error_response, install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.hosts import HostGuard
 from crunch_cli.hub.janitor import Janitor
@@ -45,6 +49,7 @@ ROUTERS = (
 EXTRA_LIBRARIES_FILE = "libraries.json"
 
 _REPEATED_SLASHES = re.compile(rb"/{2,}")
+RETRY_AFTER_SECONDS = 1
 
 
 class CollapseSlashes:
@@ -64,6 +69,53 @@ class CollapseSlashes:
         await self.app(scope, receive, send)
 
 
+def busy_response(message: str) -> JSONResponse:
+    """`HUB_BUSY` promises the request had no effect: a client may send it again as it
+    was, whatever its method, after `Retry-After` seconds.
+    """
+    response = error_response(503, "HUB_BUSY", message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class RequestLimit:
+    """Answers `HUB_BUSY` at once, rather than queueing, when `limit` requests are already
+    being served: an overloaded hub then sheds load in a way clients retry safely, instead
+    of leaving them to time out on requests it may still carry out later.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # One event loop serves every request: no await between the test and the count.
+        if self.in_flight >= self.limit:
+            response = busy_response(f"the hub is serving {self.limit} requests; try again")
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
+    """SQLite gave up waiting for its write lock, or no pooled connection freed up in
+    time: the transaction was rolled back, so the request can be sent again as it was.
+    """
+    if isinstance(error, PoolTimeoutError) or "database is locked" in str(
+        getattr(error, "orig", "")
+    ):
+        return busy_response("the hub's database is busy; try again")
+    raise error
+
+
 def create_app(settings: HubSettings) -> FastAPI:
     """The store is opened here, not at start-up, so a bad root or database fails as a
     `CrunchError` in the caller rather than inside the server's start-up log.
@@ -74,6 +126,13 @@ def create_app(settings: HubSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and dependencies run on these threads. A request runs on one at a
+        # time, and `RequestLimit` admits no more requests than there are threads: a
+        # request holding the database's write lock or a pooled connection never waits
+        # for a thread behind requests that wait for that lock or connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            settings.max_requests_in_flight
+        )
         executor.start()
         janitor.start()
         try:
@@ -95,9 +154,12 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.state.executor = executor
     app.state.libraries = whitelist.load(settings.root / EXTRA_LIBRARIES_FILE)
     install_error_handlers(app)
+    app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(PoolTimeoutError, _database_busy)
     for module in ROUTERS:
         app.include_router(module.router)
     web.install(app, settings)
     app.add_middleware(CollapseSlashes)
+    app.add_middleware(RequestLimit, limit=settings.max_requests_in_flight)
     app.add_middleware(HostGuard, settings=settings)
     return app
