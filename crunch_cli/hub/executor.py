@@ -46,7 +46,7 @@ from crunch_cli.hub.organizer import HIDDEN_FILES
 from crunch_cli.hub.runlogs import LogSink
 from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
-from crunch_cli.hub.submissions import REQUIREMENTS_FILE, workspace_path
+from crunch_cli.hub.submissions import MAX_REQUIREMENTS_SIZE, REQUIREMENTS_FILE, workspace_path
 from crunch_cli.runner import sandbox
 from crunch_cli.runner.checks import Check
 from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, Judging, RunSpec
@@ -205,17 +205,26 @@ def _worker_alive(store: HubStore, worker: str) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
+class _Blob:
+    """A stored file and the sha256 it must still have when it is used."""
+
+    key: str
+    sha256: str
+    path: Path
+
+
+@dataclasses.dataclass(frozen=True)
 class _Job:
     """What the database says about a run, read once before it starts."""
 
     run_id: int
     submission_number: int
-    files: dict[str, str]  # workspace path → blob key
+    files: dict[str, _Blob]  # by workspace path
     main_file: str
     model_directory: str
     requirements: str | None
-    data: dict[str, Path]  # X_train, y_train, X_test blobs
-    y_test: Path | None
+    data: dict[str, _Blob]  # X_train, y_train, X_test
+    y_test: _Blob | None
     format: Format
     columns: ColumnNames
     embargo: int
@@ -287,7 +296,11 @@ def _execute(
     _remove(folder)  # left over by a hub that stopped half-way
     spec = _prepare(store, job, folder)
     python = environments.python_for(
-        job.requirements, store.settings.environments_dir, log.hub, stop
+        job.requirements,
+        store.settings.environments_dir,
+        log.hub,
+        stop,
+        sandboxed=store.settings.sandbox,
     )
     if stop.is_set() or not runs.mark_running(store, run_id):
         return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
@@ -313,10 +326,11 @@ def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Ou
 
     from crunch_cli.runner.judge import Reference, judge
 
-    judging = Judging(checks=job.checks, metric=job.metric, y_test=job.y_test)
+    y_test = None if job.y_test is None else job.y_test.path
+    judging = Judging(checks=job.checks, metric=job.metric, y_test=y_test)
     try:
         predictions = pandas.read_parquet(predictions_path)
-        reference = Reference.read(job.data["X_test"], judging, spec.columns)
+        reference = Reference.read(job.data["X_test"].path, judging, spec.columns)
         failures, score = judge(predictions, spec.columns, judging, reference)
     except Exception as error:  # whatever the file holds, it is the submission's doing
         message = f"the predictions could not be checked: {error}"
@@ -344,10 +358,14 @@ def _load(store: HubStore, run_id: int) -> _Job:
         assert row is not None
         submission = row.submission
         competition: Competition = submission.project.competition
-        files = {workspace_path(submission, item): item.blob_key for item in submission.files}
+        files = {
+            workspace_path(submission, item): _blob(store, item.blob_key, item.sha256)
+            for item in submission.files
+        }
         requirements = None
-        if REQUIREMENTS_FILE in files:
-            requirements = store.blobs.path(files[REQUIREMENTS_FILE]).read_text(errors="replace")
+        if (stored := files.get(REQUIREMENTS_FILE)) is not None:
+            text = store.blobs.read_verified(stored.key, stored.sha256, MAX_REQUIREMENTS_SIZE)
+            requirements = text.decode("utf-8", "replace")
         data, y_test = _data_blobs(store, competition.data_files)
         return _Job(
             run_id=run_id,
@@ -380,7 +398,11 @@ def _load(store: HubStore, run_id: int) -> _Job:
         )
 
 
-def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, Path], Path | None]:
+def _blob(store: HubStore, key: str, sha256: str) -> _Blob:
+    return _Blob(key, sha256, store.blobs.path(key))
+
+
+def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, _Blob], _Blob | None]:
     """The training files of the release, and the hidden test set when the competition
     has one (else the released X_test, and y_test if it was released)."""
     public = {item.key: item for item in files if not item.hidden}
@@ -389,17 +411,19 @@ def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, Path]
     chosen = {"X_train": public["X_train"], "y_train": public["y_train"], "X_test": test["X_test"]}
     y_test = test.get("y_test")
     return (
-        {key: store.blobs.path(item.blob_key) for key, item in chosen.items()},
-        None if y_test is None else store.blobs.path(y_test.blob_key),
+        {key: _blob(store, item.blob_key, item.sha256) for key, item in chosen.items()},
+        None if y_test is None else _blob(store, y_test.blob_key, y_test.sha256),
     )
 
 
 def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
+    """The run's folder, with every file checked against its sha256 on the way in: a blob
+    changed on disk fails the run rather than run or score other bytes."""
     code, output = folder / "code", folder / "output"
-    for path, blob_key in job.files.items():
+    for path, stored in job.files.items():
         target = code / PurePosixPath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(store.blobs.path(blob_key), target)
+        store.blobs.copy_verified(stored.key, stored.sha256, target)
     output.mkdir(parents=True)
     main_file = code / job.main_file
     if main_file.suffix == ".ipynb":
@@ -407,9 +431,13 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
 
         main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
     sandboxed = store.settings.sandbox
-    data = job.data if sandboxed else _copy_data(job.data, folder / "data")
+    data = (
+        {key: stored.path for key, stored in job.data.items()}
+        if sandboxed
+        else _copy_data(store, job.data, folder / "data")
+    )
     view = {code: INSIDE_CODE, output: INSIDE_OUTPUT, folder / "notebook": Path("/notebook")}
-    view |= {path: INSIDE_DATA / f"{key}.parquet" for key, path in job.data.items()}
+    view |= {stored.path: INSIDE_DATA / f"{key}.parquet" for key, stored in job.data.items()}
     return RunSpec(
         main_file=main_file,
         model_dir=code / job.model_directory,
@@ -436,13 +464,13 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
     )
 
 
-def _copy_data(blobs: dict[str, Path], folder: Path) -> dict[str, Path]:
+def _copy_data(store: HubStore, blobs: dict[str, _Blob], folder: Path) -> dict[str, Path]:
     """Read-only copies for an unsandboxed run, which could otherwise change the blobs."""
     folder.mkdir()
     copies = {}
-    for key, source in blobs.items():
+    for key, stored in blobs.items():
         copies[key] = folder / f"{key}.parquet"
-        shutil.copyfile(source, copies[key])
+        store.blobs.copy_verified(stored.key, stored.sha256, copies[key])
         copies[key].chmod(READ_ONLY)
     return copies
 

@@ -88,19 +88,26 @@ def _start(
 ) -> _Watch:
     read_fd, write_fd = os.pipe()
     inside = confinement.kind == sandbox.BUBBLEWRAP
+    prefix, passed = confinement.prefix, [write_fd]
+    if confinement.options:
+        options = scratch / "sandbox-options"
+        options.write_bytes(b"".join(option.encode() + b"\0" for option in confinement.options))
+        passed.append(os.open(options, os.O_RDONLY))
+        prefix = (*prefix, "--args", str(passed[-1]))
     try:
         child = subprocess.Popen(
-            [*confinement.prefix, str(python), "-m", "crunch_cli.runner.child", str(write_fd)],
+            [*prefix, str(python), "-m", "crunch_cli.runner.child", str(write_fd)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
+            pass_fds=passed,
             start_new_session=True,
             cwd=scratch if inside else spec.working_directory or spec.main_file.parent,
             env=confinement.environment,
         )
     finally:
-        os.close(write_fd)
+        for fd in passed:
+            os.close(fd)
     assert child.stdin is not None
     with contextlib.suppress(BrokenPipeError):  # a child that died at once: its status says
         child.stdin.write(json.dumps(job).encode())
@@ -344,7 +351,8 @@ class _Watch:
             self.exit_reason, described = _describe_exit(self.exit_code, self.spec)
             if self.error is None:
                 self.error = described
-            elif (hint := _limit_hint(self.error, self.spec)) is not None:
+            elif (limit := _limit_hit(self.error, self.spec)) is not None:
+                self.exit_reason, hint = limit
                 self.error = f"{self.error} ({hint})"
         if self.exit_reason is None and not predictions.is_file():
             self.exit_reason = "error"
@@ -425,25 +433,26 @@ def _describe_exit(code: int | None, spec: RunSpec) -> tuple[ExitReason, str]:
     return "error", f"the code exited with status {code}"
 
 
-_LIMIT_ERRORS = {
-    "Resource temporarily unavailable": "processes",
-    "Too many open files": "open files",
-    "File too large": "file size",
-    "No space left on device": "scratch space",
+_LIMIT_ERRORS: dict[str, tuple[ExitReason, str]] = {
+    "Resource temporarily unavailable": ("processes", "processes"),
+    "Too many open files": ("error", "open files"),
+    "File too large": ("disk", "file size"),
+    "No space left on device": ("disk", "scratch space"),
 }
 
 
-def _limit_hint(error: str, spec: RunSpec) -> str | None:
-    """Name the limit behind an error the user's code got from the system, if any."""
+def _limit_hit(error: str, spec: RunSpec) -> tuple[ExitReason, str] | None:
+    """The limit behind an error the user's code got from the system, if any: its exit
+    reason, and a hint naming it."""
     limits = {
         "processes": spec.max_processes,
         "open files": spec.max_open_files,
         "file size": spec.max_written_bytes,
         "scratch space": spec.max_written_bytes,
     }
-    for text, limit in _LIMIT_ERRORS.items():
+    for text, (reason, limit) in _LIMIT_ERRORS.items():
         value = limits[limit]
         if text in error and value is not None:
-            in_bytes = limit in ("file size", "scratch space")
-            return f"the run's {limit} limit is {f'{value / MIB:,.0f} MiB' if in_bytes else value}"
+            shown = f"{value / MIB:,.0f} MiB" if reason == "disk" else str(value)
+            return reason, f"the run's {limit} limit is {shown}"
     return None

@@ -97,6 +97,9 @@ class Confinement:
 
     `translate` maps a host path to where the code sees it. `writable` are the host
     folders the code may write into (their growth counts against `spec.max_written_bytes`).
+    `options` go to bubblewrap through a file (`--args`), not its command line: a process
+    in the sandbox can read the command line of the sandbox's first process, and the host
+    paths in it are none of its business.
     """
 
     kind: str
@@ -105,6 +108,7 @@ class Confinement:
     environment: dict[str, str]
     notes: tuple[str, ...]
     socket_guard: bool = False
+    options: tuple[str, ...] = ()
     views: tuple[tuple[Path, Path], ...] = ()
     writable: tuple[Path, ...] = ()
     process_group: ProcessGroup | None = None
@@ -201,19 +205,12 @@ def _bubblewrap(spec: RunSpec, python: Path, scratch: Path) -> Confinement:
     private = [path.resolve() for path in spec.private_paths]
     python_paths = interpreter_paths(python)
     _refuse_exposure([*python_paths, *(path for path, _ in run_paths)], private)
-    passwd, group = scratch / "passwd", scratch / "group"
-    passwd.write_text(f"sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/usr/sbin/nologin\n")
-    group.write_text(f"sandbox:x:{SANDBOX_GID}:\n")
-    scratch_bytes = spec.max_written_bytes or DEFAULT_SCRATCH_BYTES
-    arguments = [shutil.which("bwrap") or "bwrap", *_NAMESPACE_OPTIONS]
-    if spec.network:
-        arguments.append("--share-net")
-    arguments += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
-    arguments += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
-    for size_path in ("/tmp", "/dev/shm", "/var/tmp"):
-        arguments += ["--size", str(scratch_bytes), "--perms", "1777", "--tmpfs", size_path]
-    for path in _outermost(python_paths):
-        arguments += ["--ro-bind", str(path), str(path)]
+    arguments = base_options(
+        python_paths,
+        scratch,
+        network=spec.network,
+        scratch_bytes=spec.max_written_bytes or DEFAULT_SCRATCH_BYTES,
+    )
     for path, can_write in run_paths:
         option = "--bind" if can_write else "--ro-bind"
         arguments += [option, str(path), str(confinement.translate(path))]
@@ -238,17 +235,38 @@ def _bubblewrap(spec: RunSpec, python: Path, scratch: Path) -> Confinement:
                 "processes: not limited (root is exempt from the process limit and no pids "
                 "cgroup can be made here); run the hub as an unprivileged user"
             )
-    prefix = tuple(arguments)
+    prefix: tuple[str, ...] = (shutil.which("bwrap") or "bwrap",)
     if group_of_processes is not None:
         prefix = (*group_of_processes.enter_command(), *prefix)
     return dataclasses.replace(
         confinement,
         prefix=prefix,
+        options=tuple(arguments),
         environment=_environment(spec, python, inside=True),
         notes=(*notes, _limits_note(spec)),
         writable=tuple(path for path, can_write in run_paths if can_write),
         process_group=group_of_processes,
     )
+
+
+def base_options(
+    python_paths: Iterable[Path], scratch: Path, *, network: bool, scratch_bytes: int
+) -> list[str]:
+    """What every sandbox gets, runs and environment builds alike: the namespaces, the
+    system, Python, a user of its own and size-bounded scratch folders."""
+    passwd, group = scratch / "passwd", scratch / "group"
+    passwd.write_text(f"sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/usr/sbin/nologin\n")
+    group.write_text(f"sandbox:x:{SANDBOX_GID}:\n")
+    arguments = [*_NAMESPACE_OPTIONS]
+    if network:
+        arguments.append("--share-net")
+    arguments += [*_system_binds(), "--proc", "/proc", "--dev", "/dev"]
+    arguments += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
+    for size_path in ("/tmp", "/dev/shm", "/var/tmp"):
+        arguments += ["--size", str(scratch_bytes), "--perms", "1777", "--tmpfs", size_path]
+    for path in _outermost(python_paths):
+        arguments += ["--ro-bind", str(path), str(path)]
+    return arguments
 
 
 def _fallback(spec: RunSpec, problem: str | None) -> Confinement:

@@ -267,3 +267,20 @@ def test_a_submission_cannot_shrink_the_test_set_it_is_checked_against(caller_fo
     assert (run["success"], run["exitReason"]) == (False, "checks")
     assert run["errorMessage"].startswith("the predictions failed 1 check(s); first: IDS")
     assert any(line.startswith("tampering failed:") for line in user_lines(caller, run["id"]))
+
+
+def test_a_submission_whose_stored_file_changed_on_disk_does_not_run(caller, hub):
+    submission = push(caller, GOOD)
+    with HubStore(hub.settings) as store, store.session(write=False) as session:
+        (stored,) = (
+            session.scalars(select(Submission).where(Submission.id == submission["id"])).one().files
+        )
+        path = store.blobs.path(stored.blob_key)
+    path.chmod(0o644)
+    path.write_bytes(GOOD.replace(b"training on", b"tampered with"))
+
+    run = caller.wait_for_run(caller.create_run(submission["id"])["id"])
+
+    assert (run["success"], run["exitReason"]) == (False, "error")
+    assert "the hub's stored file" in run["errorMessage"]
+    assert "tampered with" not in " ".join(user_lines(caller, run["id"]))
