@@ -111,9 +111,10 @@ def hub_root(tmp_path_factory: pytest.TempPathFactory, _template_hub_root: Path)
 
 
 @contextmanager
-def serve_hub(root: Path, workers: int = 1) -> Iterator[Hub]:
-    """A hub on `root` for the `with` block: tests that stop and restart hubs use this."""
-    settings = HubSettings(root, workers=workers)
+def serve_hub(root: Path, workers: int = 1, **options: Any) -> Iterator[Hub]:
+    """A hub on `root` for the `with` block: tests that stop and restart hubs use this.
+    `options` are other `HubSettings` fields."""
+    settings = HubSettings(root, workers=workers, **options)
     with serve_in_thread(settings) as server:
         yield Hub(url=server.url, root=root, settings=settings)
 
@@ -240,9 +241,17 @@ def make_caller(
 @pytest.fixture
 def restartable_hub(hub_root: Path) -> Callable[..., AbstractContextManager[Hub]]:
     """`with restartable_hub(workers=0) as hub:` starts a hub on the test's own folder;
-    a later `with` block starts a new one on the same folder, as a restart does.
+    a later `with` block starts a new one on the same folder, as a restart does. Other
+    keywords are `HubSettings` fields (`sandbox=False`, ...).
     """
-    return lambda workers=1: serve_hub(hub_root, workers)
+    return lambda workers=1, **options: serve_hub(hub_root, workers, **options)
+
+
+@pytest.fixture
+def hub_process_at(hub_root: Path) -> Callable[[str], Hub]:
+    """`hub_process_at(url)`: the test's hub folder served by a `crunch hub serve` process
+    the test started itself, to mint tokens for it."""
+    return lambda url: Hub(url=url, root=hub_root, settings=HubSettings(hub_root))
 
 
 @pytest.fixture

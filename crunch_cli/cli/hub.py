@@ -8,7 +8,7 @@ The hub modules are imported inside each command: `crunch --help` must stay ligh
 import dataclasses
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -47,12 +47,10 @@ DatabaseOption = Annotated[
 ]
 
 
-def _settings(
-    root: Path, database_url: str | None, public_url: str | None = None, workers: int = 1
-) -> "HubSettings":
+def _settings(root: Path, database_url: str | None, **options: Any) -> "HubSettings":
     from crunch_cli.hub.settings import HubSettings
 
-    return HubSettings(root=root, database_url=database_url, public_url=public_url, workers=workers)
+    return HubSettings(root=root, database_url=database_url, **options)
 
 
 def _check_format(value: str) -> str:
@@ -101,12 +99,71 @@ def serve(
             help="How many submissions run at once (0: runs wait in the queue).",
         ),
     ] = 1,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox",
+            help="Run submissions without bubblewrap: they can then read and change the "
+            "hub's files. Only for code you trust.",
+        ),
+    ] = False,
+    allowed_hosts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Another Host name clients use (repeatable; '*' accepts any). "
+            "Loopback names and the --public-url host are always accepted.",
+        ),
+    ] = None,
+    project_token_days: Annotated[
+        float,
+        typer.Option(
+            "--project-token-days", min=0, help="Days a project token lasts (0: forever)."
+        ),
+    ] = 90,
+    upload_quota: Annotated[
+        int | None,
+        typer.Option(
+            "--upload-quota",
+            min=1,
+            help="Bytes a project may hold in unfinished or unused uploads. Default: twice "
+            "the competition's code and model limits.",
+        ),
+    ] = None,
+    max_requests: Annotated[
+        int,
+        typer.Option(
+            "--max-requests", min=1, help="Requests served at once; more get 503 and retry."
+        ),
+    ] = 256,
+    openapi: Annotated[
+        bool, typer.Option("--openapi/--no-openapi", help="Serve the API schema.")
+    ] = True,
 ) -> None:
     """Run the hub until Ctrl-C."""
+    from datetime import timedelta
+
     from crunch_cli.hub import demo as demo_data
     from crunch_cli.hub import organizer, server
 
-    settings = _settings(root, database_url, public_url, workers)
+    settings = _settings(
+        root,
+        database_url,
+        public_url=public_url,
+        workers=workers,
+        sandbox=not unsafe_no_sandbox,
+        allowed_hosts=tuple(allowed_hosts or ()),
+        project_token_ttl=timedelta(days=project_token_days) if project_token_days else None,
+        upload_quota=upload_quota,
+        max_requests_in_flight=max_requests,
+        openapi=openapi,
+    )
+    if unsafe_no_sandbox:
+        typer.echo(
+            "warning: --unsafe-no-sandbox: submissions run unconfined and can read and change "
+            "this hub's files (its key, database and hidden data)",
+            err=True,
+        )
     names = demo_data.create_demo_competitions(settings) if demo else []
 
     def announce(url: str) -> None:

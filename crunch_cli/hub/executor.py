@@ -57,6 +57,7 @@ POLL_SECONDS = 1.0
 TERMINATION_POLL_SECONDS = 0.5
 WORKERS_DIRECTORY = ".workers"
 TERMINATE_WAIT_SECONDS = 10.0
+FINISH_RETRY_SECONDS = (0.5, 2.0, 5.0, 15.0)
 PREDICTION_FILE = "prediction.parquet"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Where a sandboxed run sees its folders.
@@ -268,8 +269,21 @@ def execute(
     ended.set()
     watcher.join()
     log.close()  # every line is stored before the run reads as completed
-    runs.finish(store, run_id, outcome)
+    _finish(store, run_id, outcome)
     _remove(folder)
+
+
+def _finish(store: HubStore, run_id: int, outcome: Outcome) -> None:
+    """Record the end of the run, trying again while the database is busy: a run that
+    stayed RUNNING would be taken for a live one until the hub restarts."""
+    for delay in FINISH_RETRY_SECONDS:
+        try:
+            runs.finish(store, run_id, outcome)
+            return
+        except Exception:
+            logger.exception("could not record the end of run %s; trying again", run_id)
+            time.sleep(delay)
+    runs.finish(store, run_id, outcome)
 
 
 def _watch_termination(

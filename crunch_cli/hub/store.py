@@ -32,10 +32,12 @@ from crunch_cli.hub.models import Base
 from crunch_cli.hub.settings import HubSettings
 
 SECRET_BYTES = 32
-BUSY_TIMEOUT_SECONDS = 30
-# Connections for every request thread (anyio's default limiter: 40), every run worker with
-# its log and termination threads, and the organizer's commands.
-POOL_SIZE = 64
+# Well below the clients' own 30 s timeout: a writer that waits longer gets HUB_BUSY
+# (503, Retry-After) in time for the client to try again.
+BUSY_TIMEOUT_SECONDS = 10
+# Connections beyond one per request in flight: every run worker with its log and
+# termination threads, the janitor, the organizer's commands.
+SPARE_CONNECTIONS = 16
 
 
 class HubStore:
@@ -52,7 +54,8 @@ class HubStore:
                 hint="pass a writable folder with --root",
             ) from error
         self.blobs = BlobStore(settings.blobs_dir)
-        self.engine = _make_engine(settings.resolved_database_url)
+        pool_size = settings.max_requests_in_flight + 3 * settings.workers + SPARE_CONNECTIONS
+        self.engine = _make_engine(settings.resolved_database_url, pool_size)
         Base.metadata.create_all(self.engine)
         self._writers = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(
@@ -80,17 +83,17 @@ class HubStore:
         self.close()
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, pool_size: int) -> Engine:
+    """A connection for every thread that may ask for one at once: a request waiting for
+    a free connection would hold its thread for nothing."""
     if not url.startswith("sqlite"):
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=POOL_SIZE // 4, max_overflow=POOL_SIZE
-        )
+        return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=pool_size)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
         poolclass=QueuePool,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_SIZE,
+        pool_size=pool_size,
+        max_overflow=0,
     )
 
     @event.listens_for(engine, "connect")

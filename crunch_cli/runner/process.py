@@ -59,6 +59,7 @@ def run(
     has_gpu = detect_gpu() if spec.has_gpu is None else spec.has_gpu
     spec = dataclasses.replace(spec, has_gpu=has_gpu)
     spec.model_dir.mkdir(parents=True, exist_ok=True)
+    spec.prediction_path.parent.mkdir(parents=True, exist_ok=True)
     spec.prediction_path.unlink(missing_ok=True)
     python = spec.python or Path(sys.executable)
     with tempfile.TemporaryDirectory(prefix="crunch-run-") as scratch:

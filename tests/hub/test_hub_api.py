@@ -119,10 +119,11 @@ def test_the_data_release_needs_a_project_token(hub):
     assert (response.status_code, response.json()["code"]) == (401, "UNAUTHORIZED")
 
 
-def test_a_cross_sectional_release_has_no_moon_column(hub, auth):
+def test_a_cross_sectional_release_has_no_moon_column(hub, caller_for):
+    caller = caller_for("alice", "alpha", "demo-cross-sectional")
     url = f"{hub.url}/v2/competitions/demo-cross-sectional/rounds/1/phases/submission/data-release"
 
-    body = requests.get(url, headers=auth).json()
+    body = requests.get(url, headers=caller.headers).json()
 
     assert body["columnNames"]["moon"] is None
     assert body["splits"] == []

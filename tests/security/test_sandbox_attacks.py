@@ -11,6 +11,8 @@ network through `_socket`, write into the hub's code.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -389,3 +391,59 @@ def _write_sdist(folder: Path, name: str, version: str, hook: str) -> None:
             info = tarfile.TarInfo(path)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
+
+
+def test_a_hub_killed_mid_run_leaves_no_run_process_and_no_run_folder(
+    hub_root, hub_process_at, new_caller
+):
+    """`kill -9` of the hub: the run's processes die with it (bubblewrap's parent-death
+    signal), and the hub that starts next on the root removes the run's folder."""
+    crunch = Path(sys.executable).with_name("crunch")
+    serve = [str(crunch), "hub", "serve", "--root", str(hub_root), "--port", "0"]
+    first = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        caller = new_caller(hub_process_at(_started(first)))
+        response = caller.submit(
+            {"main.py": (_SLEEPER + INFER).encode()},
+        )
+        assert response.status_code == 200, response.text
+        run_id = caller.create_run(response.json()["id"])["id"]
+        deadline = time.monotonic() + 60
+        while not _leftover("955.25"):
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.1)
+        assert (hub_root / "runs" / str(run_id)).is_dir()
+    finally:
+        first.kill()
+        first.wait()
+
+    deadline = time.monotonic() + 10
+    while _leftover("955.25") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _leftover("955.25")
+
+    second = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        run = new_caller(hub_process_at(_started(second))).run(run_id)
+    finally:
+        second.terminate()
+        second.wait(30)
+    assert (run["status"], run["success"]) == ("COMPLETED", False)
+    assert not (hub_root / "runs" / str(run_id)).exists()
+
+
+_SLEEPER = """
+import subprocess
+
+
+def train(X_train, y_train, model_directory_path):
+    subprocess.run(["sleep", "955.25"])
+"""
+
+
+def _started(process: subprocess.Popen[str]) -> str:
+    """The URL a `crunch hub serve` process announces once it listens."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("crunch hub serving at "), line
+    return line.split()[4]

@@ -383,3 +383,13 @@ def test_refused_names_do_not_use_up_the_allowance(hub_root):
 
     assert bad.status_code == 400
     assert good.status_code == 200
+
+
+def test_a_token_of_one_competition_cannot_download_anothers_data(hub, caller):
+    path = "/v2/competitions/demo-stream/rounds/@current/phases/submission/data-release"
+
+    response = caller.call("GET", path)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "ACCESS_DENIED"
+    assert caller.call("GET", path.replace("demo-stream", caller.competition)).status_code == 200

@@ -33,7 +33,9 @@ def check_signature(store: HubStore, request: Request, key: str, method: str) ->
         raise HubApiError(403, "ACCESS_DENIED", "this signed URL is invalid or has expired")
 
 
-@router.api_route(BLOB_PREFIX + "{key:path}", methods=["GET", "HEAD"])
+@router.get(BLOB_PREFIX + "{key:path}")
+# HEAD answers the same, outside the schema: one operation per path and method there.
+@router.head(BLOB_PREFIX + "{key:path}", include_in_schema=False)
 def download(key: str, request: Request, store: StoreDep) -> FileResponse:
     # A URL signed for GET may also be used for HEAD, as object stores allow.
     check_signature(store, request, key, "GET")

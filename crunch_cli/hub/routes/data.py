@@ -30,7 +30,7 @@ def data_release(
     session: SessionDep,
     store: StoreDep,
     base_url: BaseUrlDep,
-    _caller: ProjectDep,
+    caller: ProjectDep,
     size_variant: Annotated[str, Query(alias="sizeVariant")] = "DEFAULT",
 ) -> dict[str, Any]:
     if size_variant.upper() not in SIZE_VARIANTS:
@@ -41,6 +41,10 @@ def data_release(
             fieldErrors=[{"field": "sizeVariant", "message": "DEFAULT, SMALL or LARGE"}],
         )
     row = lookups.competition(session, competition)
+    if row.id != caller.competition_id:
+        raise HubApiError(
+            403, "ACCESS_DENIED", "this project token opens another competition's data"
+        )
     round_row = lookups.round_(row, round_selector)
     phase = lookups.phase(round_row, phase_selector)
     if phase.type != "SUBMISSION":
