@@ -151,7 +151,8 @@ class Workspace:
         if not token:
             raise WorkspaceError(
                 f"no project token in {path}",
-                hint="run `crunch update-token` with a fresh token from the competition page",
+                hint="run `crunch update-token` with a fresh setup token (from `crunch "
+                "setup-command` in another workspace of this project, or from the organizer)",
             )
         return token
 

@@ -109,10 +109,13 @@ async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     """SQLite gave up waiting for its write lock, or no pooled connection freed up in
     time: the transaction was rolled back, so the request can be sent again as it was.
     """
-    if isinstance(error, PoolTimeoutError) or "database is locked" in str(
-        getattr(error, "orig", "")
-    ):
+    reason = str(getattr(error, "orig", ""))
+    if isinstance(error, PoolTimeoutError) or "database is locked" in reason:
         return busy_response("the hub's database is busy; try again")
+    if "database or disk is full" in reason:
+        return error_response(
+            507, "INSUFFICIENT_STORAGE", "no space left for the hub's database: try again later"
+        )
     raise error
 
 
