@@ -8,9 +8,12 @@ any client does, for the hub's own wire-contract tests.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import shutil
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
@@ -307,3 +310,35 @@ def crunch(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CRUNCH_API_BASE_URL", raising=False)
     return run_crunch
+
+
+def _build_wheel(
+    folder: Path, name: str, release: str, extra: dict[str, str] | None = None
+) -> Path:
+    """A minimal pure-Python wheel, written by hand so the test needs no build tool;
+    `extra` adds files at the top of the installed tree (a `.pth` file, say)."""
+    module = name.replace("-", "_")
+    info = f"{module}-{release}.dist-info"
+    files = {
+        **(extra or {}),
+        f"{module}/__init__.py": f"VERSION = {release!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {release}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = folder / f"{module}-{release}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+@pytest.fixture
+def build_wheel() -> Callable[..., Path]:
+    """`build_wheel(folder, name, release, extra=None)`: a wheel file for a local index."""
+    return _build_wheel

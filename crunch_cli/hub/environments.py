@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -158,15 +159,30 @@ def _reported_wheels(report: Path) -> dict[str, tuple[str, str | None]]:
     """name → (version, sha256 the index gave, if any) of what pip would install."""
     import json
 
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
     wanted: dict[str, tuple[str, str | None]] = {}
     for item in json.loads(report.read_text()).get("install", []):
         metadata = item.get("metadata") or {}
         archive = (item.get("download_info") or {}).get("archive_info") or {}
-        wanted[str(metadata["name"])] = (
-            str(metadata["version"]),
-            (archive.get("hashes") or {}).get("sha256"),
-        )
+        name, version = str(metadata.get("name", "")), str(metadata.get("version", ""))
+        # Both come from the packages' own metadata and end up on pip's command line.
+        try:
+            Version(version)
+            valid = _PROJECT_NAME.fullmatch(name) is not None
+        except InvalidVersion:
+            valid = False
+        if not valid:
+            raise RequirementsError(
+                f"the package index describes a package as {name!r} {version!r}",
+                hint="only packages with a valid name and version can be installed",
+            )
+        wanted[canonicalize_name(name)] = (version, (archive.get("hashes") or {}).get("sha256"))
     return wanted
+
+
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 def _hashed_requirements(
@@ -175,14 +191,13 @@ def _hashed_requirements(
     """`name==version --hash=sha256:…` for each downloaded wheel: the install step takes
     these bytes and no others. A wheel whose bytes differ from the index's sha256 stops
     the build."""
-    from packaging.utils import canonicalize_name, parse_wheel_filename
+    from packaging.utils import parse_wheel_filename
 
-    by_name = {canonicalize_name(name): value for name, value in wanted.items()}
     lines = []
     for wheel in sorted(wheels.glob("*.whl")):
         name, version, _build, _tags = parse_wheel_filename(wheel.name)
         digest = _sha256(wheel)
-        expected = by_name.get(name, (None, None))[1]
+        expected = wanted.get(name, (None, None))[1]
         if expected is not None and expected != digest:
             raise RequirementsError(
                 f"{wheel.name} does not have the sha256 the package index gave for it",

@@ -232,7 +232,7 @@ class _Watch:
             text = line.decode("utf-8", "replace").rstrip("\r")
             self.emit(stream.name, f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text)
             return
-        with contextlib.suppress(ValueError, TypeError, KeyError):
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
             event = json.loads(line)
             if isinstance(event, dict) and not cut:
                 self._event(event)

@@ -395,10 +395,28 @@ def _interpreter_facts(python: str, home: str) -> tuple[tuple[str, ...], str]:
 
 def interpreter_paths(python: Path) -> list[Path]:
     """Existing folders and files the interpreter needs, resolved (links followed)."""
-    folders, _user_base = _interpreter_facts(str(python), _home())
+    environment, asked = _asked_interpreter(python)
+    folders, _user_base = _interpreter_facts(str(asked), _home())
     found = {Path(os.path.realpath(path)) for path in (str(python), *folders)}
     found.add(Path(os.path.realpath(python)).parent)
+    if environment is not None:
+        found.add(Path(os.path.realpath(environment)))
     return sorted(path for path in found if path.exists() and path != Path("/"))
+
+
+def _asked_interpreter(python: Path) -> tuple[Path | None, Path]:
+    """(the virtualenv `python` belongs to, if any; the interpreter to ask about paths).
+
+    A virtualenv's packages may come from a submission's requirements, and any of them can
+    ship a `.pth` file that Python runs at start-up: such an environment is never started
+    outside a sandbox. The environments runs get are made by this very interpreter and see
+    its packages (crunch_cli.hub.environments), so this one is asked instead, and the
+    environment's own folder is added whole.
+    """
+    prefix = python.parent.parent
+    if python == Path(sys.executable) or not (prefix / "pyvenv.cfg").is_file():
+        return None, python
+    return prefix, Path(sys.executable)
 
 
 def _home() -> str:
@@ -414,7 +432,7 @@ def _environment(spec: RunSpec, python: Path, *, inside: bool) -> dict[str, str]
     # The child must run the very crunch_cli this process runs, whichever way it came.
     environment["PYTHONPATH"] = str(Path(crunch_cli.__file__).parent.parent)
     if inside:
-        _folders, user_base = _interpreter_facts(str(python), _home())
+        _folders, user_base = _interpreter_facts(str(_asked_interpreter(python)[1]), _home())
         environment.update(PATH=SANDBOX_PATH, HOME="/tmp", TMPDIR="/tmp", USER="sandbox")
         environment["PYTHONUSERBASE"] = user_base
     else:

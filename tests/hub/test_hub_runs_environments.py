@@ -4,10 +4,7 @@ environment built once for them (pip from a local wheel folder, no network neede
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import sys
-import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -31,28 +28,6 @@ USES_EXTRA = SHOWS_ITS_PYTHON.replace(
     b"import sys\n",
     b"import sys\n\nimport crunch_demo_extra\n\nprint('extra', crunch_demo_extra.VERSION)\n",
 )
-
-
-def build_wheel(folder: Path, name: str, release: str) -> Path:
-    """A minimal pure-Python wheel, written by hand so the test needs no build tool."""
-    module = name.replace("-", "_")
-    info = f"{module}-{release}.dist-info"
-    files = {
-        f"{module}/__init__.py": f"VERSION = {release!r}\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {release}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
-    wheel = folder / f"{module}-{release}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return wheel
 
 
 def printed_python(caller, run_id: int) -> str:
@@ -82,7 +57,7 @@ def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_requirements_the_hub_lacks_get_an_environment_built_once_then_reused(
-    hub_root, restartable_hub, new_caller, local_index
+    hub_root, restartable_hub, new_caller, local_index, build_wheel
 ):
     build_wheel(local_index, EXTRA, "1.0")
     (hub_root / "libraries.json").write_text(f'[{{"name": "{EXTRA}"}}]')

@@ -447,3 +447,32 @@ def _started(process: subprocess.Popen[str]) -> str:
     line = process.stdout.readline()
     assert line.startswith("crunch hub serving at "), line
     return line.split()[4]
+
+
+def test_a_package_that_runs_code_at_python_start_up_runs_it_only_inside_the_sandbox(
+    hub_root, restartable_hub, new_caller, tmp_path, monkeypatch, build_wheel
+):
+    index = tmp_path / "index"
+    index.mkdir()
+    marker = tmp_path / "the-pth-file-ran-outside"
+    hook = f"import os; open({str(marker)!r}, 'w').write(str(os.getuid()))\n"
+    build_wheel(index, "crunch-startup-hook", "1.0", {"crunch_startup_hook.pth": hook})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    (hub_root / "libraries.json").write_text('[{"name": "crunch-startup-hook"}]')
+    with restartable_hub() as hub:
+        caller = new_caller(hub)
+        requirements = b"crunch-startup-hook==1.0\n"
+        main = ("def train():\n    pass\n" + INFER).encode()
+        response = caller.submit({"main.py": main, "requirements.txt": requirements})
+        assert response.status_code == 200, response.text
+        first = caller.wait_for_run(caller.create_run(response.json()["id"])["id"], timeout=120)
+        # As a hub started later would: it has never looked at that environment yet.
+        sandbox._interpreter_facts.cache_clear()
+        second = caller.wait_for_run(caller.create_run(response.json()["id"])["id"], timeout=120)
+        lines = [line["content"] for line in caller.run_logs(second["id"])]
+
+    assert first["success"] is True, first
+    assert second["success"] is True, (second, lines[-10:])
+    assert any(line.startswith("using the environment") for line in lines)
+    assert not marker.exists()
