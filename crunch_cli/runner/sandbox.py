@@ -114,6 +114,8 @@ class Confinement:
     process_group: ProcessGroup | None = None
 
     def translate(self, path: Path) -> Path:
+        """Where the code sees `path`: links resolved, as the folders were bound."""
+        path = Path(os.path.realpath(path))
         for host, inside in self.views:
             if path == host or path.is_relative_to(host):
                 return inside / path.relative_to(host)
@@ -126,7 +128,7 @@ class Confinement:
 
 def confine(spec: RunSpec, python: Path, scratch: Path) -> Confinement:
     """Choose and prepare the confinement of one run; `scratch` is a private host folder
-    for files the sandbox needs (its /etc/passwd, the job file).
+    for files the sandbox needs (its /etc/passwd and /etc/group).
 
     Raises `SandboxError` when `spec.sandbox` is "required" and bubblewrap cannot run.
     """
@@ -194,7 +196,10 @@ _NAMESPACE_OPTIONS = (
 def _bubblewrap(spec: RunSpec, python: Path, scratch: Path) -> Confinement:
     views = tuple(
         sorted(
-            ((Path(host), Path(inside)) for host, inside in spec.sandbox_view.items()),
+            (
+                (Path(os.path.realpath(host)), Path(inside))
+                for host, inside in spec.sandbox_view.items()
+            ),
             key=lambda pair: len(pair[0].parts),
             reverse=True,  # the most specific view first
         )
@@ -217,8 +222,7 @@ def _bubblewrap(spec: RunSpec, python: Path, scratch: Path) -> Confinement:
     for path in spec.hidden_paths:
         if path.exists():
             arguments += ["--tmpfs", str(confinement.translate(path))]
-    gpu = bool(spec.has_gpu)
-    if gpu:
+    if spec.has_gpu:
         arguments += _gpu_binds()
     working_directory = spec.working_directory or spec.main_file.parent
     arguments += ["--chdir", str(confinement.translate(working_directory))]
