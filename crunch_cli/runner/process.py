@@ -106,6 +106,9 @@ def _start(
             cwd=scratch if inside else spec.working_directory or spec.main_file.parent,
             env=confinement.environment,
         )
+    except BaseException:
+        os.close(read_fd)
+        raise
     finally:
         for fd in passed:
             os.close(fd)
