@@ -235,12 +235,11 @@ class _Tool:
             return command, None
         from crunch_cli.runner import sandbox
 
-        python_paths = {
-            *sandbox.interpreter_paths(Path(sys.executable)),
-            *sandbox.interpreter_paths(self.python),
-        }
         options = sandbox.base_options(
-            python_paths, self.build, network=network, scratch_bytes=INSTALL_SCRATCH_BYTES
+            sandbox.interpreter_paths(self.python),
+            self.build,
+            network=network,
+            scratch_bytes=INSTALL_SCRATCH_BYTES,
         )
         user_config = _user_pip_config()
         for path in _pip_configuration():

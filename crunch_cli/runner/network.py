@@ -16,10 +16,6 @@ import socket
 import subprocess
 from typing import Any
 
-NAMESPACE = "network namespace"
-SOCKET_GUARD = "socket guard"
-ALLOWED = "allowed"
-
 _UNSHARE_ARGUMENTS = ("--user", "--net", "--map-root-user", "--")
 
 BLOCKED_MESSAGE = "network access is disabled for this run"

@@ -25,7 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +33,11 @@ import crunch_cli
 from crunch_cli.errors import SandboxError
 from crunch_cli.runner import network
 from crunch_cli.runner.cgroup import ProcessGroup
-from crunch_cli.runner.spec import MIB, RunSpec
+from crunch_cli.runner.spec import MIB, DataFiles, RunSpec
 
 BUBBLEWRAP = "bubblewrap"
-NETWORK_NAMESPACE = network.NAMESPACE
-SOCKET_GUARD = network.SOCKET_GUARD
+NETWORK_NAMESPACE = "network namespace"
+SOCKET_GUARD = "socket guard"
 UNCONFINED = "none"
 
 SANDBOX_UID = 65534
@@ -444,7 +444,6 @@ def _environment(spec: RunSpec, python: Path, *, inside: bool) -> dict[str, str]
         environment["HOME"] = _home()
         if "TMPDIR" in os.environ:
             environment["TMPDIR"] = os.environ["TMPDIR"]
-    environment.update(spec.environment)
     return environment
 
 
@@ -473,35 +472,17 @@ def child_limits(spec: RunSpec) -> dict[str, Any]:
 
 def translated_spec(spec: RunSpec, confinement: Confinement) -> dict[str, Any]:
     """The spec as the child reads it: every path as the child sees it."""
-    value = spec.to_json()
-    return _translate_json(value, confinement, _PATH_KEYS)
-
-
-_PATH_KEYS = frozenset(
-    {
-        "mainFile",
-        "modelDir",
-        "predictionPath",
-        "workingDirectory",
-        "codeDirectory",
-        "x_train",
-        "y_train",
-        "x_test",
-        "yTest",
-    }
-)
-
-
-def _translate_json(value: Any, confinement: Confinement, keys: frozenset[str]) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            key: (
-                str(confinement.translate(Path(item)))
-                if key in keys and isinstance(item, str)
-                else _translate_json(item, confinement, keys)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_translate_json(item, confinement, keys) for item in value]
-    return value
+    move = confinement.translate
+    judging = spec.judging
+    if judging is not None and judging.y_test is not None:
+        judging = dataclasses.replace(judging, y_test=move(judging.y_test))
+    return dataclasses.replace(
+        spec,
+        main_file=move(spec.main_file),
+        model_dir=move(spec.model_dir),
+        data=DataFiles(*(move(path) for path in dataclasses.astuple(spec.data))),
+        prediction_path=move(spec.prediction_path),
+        working_directory=move(spec.working_directory or spec.main_file.parent),
+        code_directory=move(spec.code_directory or spec.main_file.parent),
+        judging=judging,
+    ).to_json()

@@ -158,7 +158,6 @@ class RunSpec:
     has_gpu: bool | None = None
     determinism_check: bool = False
     judging: Judging | None = None
-    environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     python: Path | None = None
     sandbox: Sandbox = "preferred"
     sandbox_view: Mapping[Path, Path] = dataclasses.field(default_factory=dict)
