@@ -58,6 +58,9 @@ TERMINATION_POLL_SECONDS = 0.5
 WORKERS_DIRECTORY = ".workers"
 TERMINATE_WAIT_SECONDS = 10.0
 FINISH_RETRY_SECONDS = (0.5, 2.0, 5.0, 15.0)
+# CPython 3.11 (3.11.7 here) can fail `ast.parse` on two threads at once ("AST constructor
+# recursion depth mismatch"): workers convert notebooks one at a time.
+_CONVERTING = threading.Lock()
 PREDICTION_FILE = "prediction.parquet"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Where a sandboxed run sees its folders.
@@ -443,7 +446,8 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
     if main_file.suffix == ".ipynb":
         from crunch_cli.runner.local import convert_notebook_file
 
-        main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
+        with _CONVERTING:
+            main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
     sandboxed = store.settings.sandbox
     data = (
         {key: stored.path for key, stored in job.data.items()}

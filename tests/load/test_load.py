@@ -4,6 +4,7 @@ every one succeeds, and the hub still runs submissions afterwards."""
 from __future__ import annotations
 
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,18 @@ def set_up(hub, base: Path, number: int) -> Workspace:
 
 
 def push(workspace: Workspace) -> dict[str, Any]:
-    """What `crunch push` does, as one competitor's client."""
+    """What `crunch push` does, as one competitor's client. The bundle (local work, each
+    competitor in a process of their own) is built under a lock: CPython 3.11 (3.11.7
+    here) can fail `ast.parse` running on two threads at once."""
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
-    bundle = build_bundle(workspace, freeze=False, cache=cache)
+    with _PARSING:
+        bundle = build_bundle(workspace, freeze=False, cache=cache)
     client = HubClient.for_workspace(workspace)
     submission, _sent = submit(client, workspace, bundle, cache, message="under load")
     return submission
+
+
+_PARSING = threading.Lock()
 
 
 def run(workspace: Workspace) -> dict[str, Any]:
