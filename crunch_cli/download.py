@@ -21,6 +21,8 @@ from crunch_cli.errors import ChecksumMismatchError, DownloadError
 from crunch_cli.workspace import Workspace, atomic_write_json
 
 if TYPE_CHECKING:
+    from _hashlib import HASH
+
     import requests
 
     from crunch_cli.api import HubClient
@@ -201,7 +203,7 @@ def _stream_into(
     )
 
 
-def _hash_existing(part: Path, expected_size: int) -> tuple[Any, int]:
+def _hash_existing(part: Path, expected_size: int) -> tuple[HASH, int]:
     digest = hashlib.sha256()
     if not part.is_file():
         return digest, 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from crunch_cli import __version__
@@ -211,7 +211,9 @@ class HubClient:
         it along, and the hub revokes it if it is of the same project: it was replaced.
         """
         register_secret(clone_token)
-        upgraded = self.call("POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token})
+        upgraded: dict[str, Any] = self.call(
+            "POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token}
+        )
         register_secret(upgraded.get("plain"))
         return upgraded
 
@@ -220,12 +222,12 @@ class HubClient:
         project}`.
         """
         path = self._project_path(3, competition, user_id, project) + "/setup-tokens"
-        created = self.call("POST", path, json={})
+        created: dict[str, Any] = self.call("POST", path, json={})
         register_secret(created.get("plain"))
         return created
 
     def me(self) -> dict[str, Any]:
-        return self.call("GET", "/v2/users/@me")
+        return cast("dict[str, Any]", self.call("GET", "/v2/users/@me"))
 
     # -- competitions ----------------------------------------------------------------------
 
@@ -233,23 +235,32 @@ class HubClient:
         return list(self.paginate("/v2/competitions"))
 
     def competition(self, name: str) -> dict[str, Any]:
-        return self.call("GET", f"/v1/competitions/{_segment(name)}")
+        return cast("dict[str, Any]", self.call("GET", f"/v1/competitions/{_segment(name)}"))
 
     def current_round(self, competition: str) -> dict[str, Any]:
-        return self.call("GET", f"/v1/competitions/{_segment(competition)}/rounds/@current")
+        return cast(
+            "dict[str, Any]",
+            self.call("GET", f"/v1/competitions/{_segment(competition)}/rounds/@current"),
+        )
 
     def data_release(
         self, competition: str, round_number: int, size_variant: str = "default"
     ) -> dict[str, Any]:
-        return self.call(
-            "GET",
-            f"/v2/competitions/{_segment(competition)}/rounds/{round_number}"
-            "/phases/submission/data-release",
-            params={"sizeVariant": size_variant.upper()},
+        return cast(
+            "dict[str, Any]",
+            self.call(
+                "GET",
+                f"/v2/competitions/{_segment(competition)}/rounds/{round_number}"
+                "/phases/submission/data-release",
+                params={"sizeVariant": size_variant.upper()},
+            ),
         )
 
     def checks(self, competition: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"/v1/competitions/{_segment(competition)}/checks")
+        return cast(
+            "list[dict[str, Any]]",
+            self.call("GET", f"/v1/competitions/{_segment(competition)}/checks"),
+        )
 
     def libraries(
         self, name: str | None = None, *, language: str = "PYTHON", standard: bool | None = None
@@ -265,10 +276,10 @@ class HubClient:
 
     def create_upload(self, name: str, size: int, chunk_size: int) -> dict[str, Any]:
         body = {"name": name, "size": size, "encrypted": False, "preferredChunkSize": chunk_size}
-        return self.call("POST", "/v1/uploads", json=body)
+        return cast("dict[str, Any]", self.call("POST", "/v1/uploads", json=body))
 
     def upload(self, upload_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/v1/uploads/{_segment(upload_id)}")
+        return cast("dict[str, Any]", self.call("GET", f"/v1/uploads/{_segment(upload_id)}"))
 
     def upload_chunk(self, upload_id: str, chunk: dict[str, Any], data: bytes) -> None:
         """Send one chunk through its presigned URL and confirm it with the returned ETag."""
@@ -286,7 +297,10 @@ class HubClient:
         self.call("POST", f"{base}/confirm", json={"hash": etag})
 
     def complete_upload(self, upload_id: str) -> dict[str, Any]:
-        return self.call("POST", f"/v1/uploads/{_segment(upload_id)}/complete", json={})
+        return cast(
+            "dict[str, Any]",
+            self.call("POST", f"/v1/uploads/{_segment(upload_id)}/complete", json={}),
+        )
 
     def delete_upload(self, upload_id: str) -> None:
         self.send("DELETE", f"/v1/uploads/{_segment(upload_id)}")
@@ -303,24 +317,26 @@ class HubClient:
         self, competition: str, user_id: int, project: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         path = self._project_path(4, competition, user_id, project) + "/submissions"
-        return self.call("POST", path, json=body)
+        return cast("dict[str, Any]", self.call("POST", path, json=body))
 
     def submissions(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
         path = self._project_path(3, competition, user_id, project) + "/submissions"
         body = self.call("GET", path)
-        return body["content"] if isinstance(body, dict) else body
+        return cast("list[dict[str, Any]]", body["content"] if isinstance(body, dict) else body)
 
     def submission(
         self, competition: str, user_id: int, project: str, number: int | str
     ) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project)
-        return self.call("GET", f"{path}/submissions/{_segment(number)}")
+        return cast("dict[str, Any]", self.call("GET", f"{path}/submissions/{_segment(number)}"))
 
     def submission_files(
         self, competition: str, user_id: int, project: str, number: int | str
     ) -> list[dict[str, Any]]:
         path = self._project_path(3, competition, user_id, project)
-        return self.call("GET", f"{path}/submissions/{_segment(number)}/files")
+        return cast(
+            "list[dict[str, Any]]", self.call("GET", f"{path}/submissions/{_segment(number)}/files")
+        )
 
     def clone(
         self,
@@ -336,11 +352,11 @@ class HubClient:
         if submission_number is not None:
             params["submissionNumber"] = submission_number
         path = self._project_path(4, competition, user_id, project) + "/clone"
-        return self.call("GET", path, params=params)
+        return cast("dict[str, str]", self.call("GET", path, params=params))
 
     def submit_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project) + "/quota/submit"
-        return self.call("GET", path)
+        return cast("dict[str, Any]", self.call("GET", path))
 
     # -- runs and leaderboard ------------------------------------------------------------------
 
@@ -348,7 +364,7 @@ class HubClient:
         self, competition: str, user_id: int, project: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project) + "/runs"
-        return self.call("POST", path, json=body)
+        return cast("dict[str, Any]", self.call("POST", path, json=body))
 
     def runs(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
         path = self._project_path(3, competition, user_id, project) + "/runs"
@@ -356,23 +372,28 @@ class HubClient:
 
     def run(self, competition: str, user_id: int, project: str, run_id: int) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project)
-        return self.call("GET", f"{path}/runs/{run_id}")
+        return cast("dict[str, Any]", self.call("GET", f"{path}/runs/{run_id}"))
 
     def run_logs(
         self, competition: str, user_id: int, project: str, run_id: int, after: int | None = None
     ) -> list[dict[str, Any]]:
         path = self._project_path(3, competition, user_id, project)
         params = {"after": after} if after is not None else None
-        return self.call("GET", f"{path}/runs/{run_id}/logs", params=params)
+        return cast(
+            "list[dict[str, Any]]", self.call("GET", f"{path}/runs/{run_id}/logs", params=params)
+        )
 
     def terminate_run(
         self, competition: str, user_id: int, project: str, run_id: int
     ) -> dict[str, Any]:
         path = self._project_path(3, competition, user_id, project)
-        return self.call("DELETE", f"{path}/runs/{run_id}")
+        return cast("dict[str, Any]", self.call("DELETE", f"{path}/runs/{run_id}"))
 
     def leaderboard(self, competition: str) -> dict[str, Any]:
-        return self.call("GET", f"/v2/competitions/{_segment(competition)}/leaderboards/@default")
+        return cast(
+            "dict[str, Any]",
+            self.call("GET", f"/v2/competitions/{_segment(competition)}/leaderboards/@default"),
+        )
 
 
 def _busy(response: requests.Response) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from crunch_cli.api import HubClient
 from crunch_cli.errors import ApiError, HubError, HubUnreachableError, NotFoundError, PushError
@@ -111,7 +111,7 @@ class UploadCache:
         entry = self._entries.get(_checksum(sha256))
         if entry is None or _expired(entry.get("expiresAt")):
             return None
-        return entry["uploadId"]
+        return cast("str", entry["uploadId"])
 
     def remember(self, sha256: str, upload: dict[str, Any]) -> None:
         with self._lock:
@@ -269,7 +269,7 @@ class _Uploader:
                 self.reused += 1
             if self.progress:
                 self.progress.finish(blob, sent=False)
-            return upload["id"]
+            return cast("str", upload["id"])
         if upload is None:
             upload = self.client.create_upload(blob.name, blob.size, self.chunk_size)
             self.cache.remember(blob.sha256, upload)
@@ -290,7 +290,7 @@ class _Uploader:
             )
         if self.progress:
             self.progress.finish(blob, sent=True)
-        return upload["id"]
+        return cast("str", upload["id"])
 
     def _existing(self, blob: Blob) -> dict[str, Any] | None:
         """The cached upload for this content, if the hub still has it in a usable state."""
