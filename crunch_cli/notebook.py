@@ -107,7 +107,7 @@ def load_notebook(directory: str | Path | None = None) -> Notebook:
 def _kernel_cells() -> list[str] | None:
     """The cells the running IPython kernel executed, in order; None outside a kernel."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return None
     history: list[str] = list(shell.history_manager.input_hist_raw)

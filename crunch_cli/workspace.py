@@ -167,7 +167,8 @@ class Workspace:
     def read_competition_cache(self) -> dict[str, Any]:
         """The competition, data release and checks saved by the last download."""
         try:
-            return json.loads(self.competition_cache_path.read_text())
+            cache: dict[str, Any] = json.loads(self.competition_cache_path.read_text())
+            return cache
         except (OSError, ValueError) as error:
             raise WorkspaceError(
                 "this workspace has no competition metadata yet",

@@ -28,7 +28,9 @@ def _key(config: ProjectConfig) -> tuple[str, int, str]:
     return config.competition_name, config.user_id, config.project_name
 
 
-def watch(client: Any, config: ProjectConfig, run_id: int, *, timeout: float | None) -> dict:
+def watch(
+    client: Any, config: ProjectConfig, run_id: int, *, timeout: float | None
+) -> dict[str, Any]:
     """Print the run's log lines as they come; return the finished run."""
     from crunch_cli.runs import follow
 
@@ -40,7 +42,7 @@ def watch(client: Any, config: ProjectConfig, run_id: int, *, timeout: float | N
     raise AssertionError("follow() ends with the run")
 
 
-def report_score(client: Any, config: ProjectConfig, run: dict) -> None:
+def report_score(client: Any, config: ProjectConfig, run: dict[str, Any]) -> None:
     """The score and, when the run made it there, the leaderboard rank."""
     from crunch_cli.runs import outcome
 
@@ -115,7 +117,7 @@ def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
     Console().print(table)
 
 
-def _result(run: dict) -> str:
+def _result(run: dict[str, Any]) -> str:
     if run.get("success") is None:
         return ""
     return "success" if run["success"] else (run.get("exitReason") or "failed")
@@ -240,7 +242,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         typer.echo(f"{label:<13}{value}")
 
 
-def _run_limits(competition: dict) -> str:
+def _run_limits(competition: dict[str, Any]) -> str:
     memory = competition.get("runMemoryLimitMb")
     seconds = competition["runTimeLimitSeconds"]
     return f"{seconds} s" + (f", {memory} MiB of memory" if memory else "")

@@ -41,7 +41,7 @@ def read_embedded_file(cell: Cell) -> tuple[str, str] | None:
 
 
 def _header(cell: Cell, text: str) -> object:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     try:
         header = yaml.safe_load(text)
