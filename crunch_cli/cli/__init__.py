@@ -21,7 +21,7 @@ from crunch_cli.redact import redact
 class _ReportingGroup(typer.core.TyperGroup):
     """Turns a `CrunchError` raised anywhere below into one readable line + hint."""
 
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's Context subclass
         try:
             return super().invoke(ctx)
         except CrunchError as error:

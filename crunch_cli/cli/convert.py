@@ -61,7 +61,7 @@ def convert(
         write_embedded_files=write_embedded_files,
         freeze=not no_freeze,
         force=force,
-        bad_cells=bad_cells,  # type: ignore[arg-type]
+        bad_cells=bad_cells,  # type: ignore[arg-type]  # _check_bad_cells admits only BadCells values
         whitelist=_whitelist(ctx.obj) if write_requirements else None,
     )
     for warning in result.conversion.warnings:

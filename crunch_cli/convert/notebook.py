@@ -47,10 +47,10 @@ def load_notebook(notebook: NotebookInput) -> tuple[list[Cell], list[str]]:
             hint="pass an .ipynb file saved by Jupyter",
         )
     problems = []
-    node = nbformat.from_dict(notebook)  # type: ignore[no-untyped-call]
+    node = nbformat.from_dict(notebook)  # type: ignore[no-untyped-call]  # nbformat is unannotated
     try:
         if node.get("nbformat", 4) < 4:
-            node = nbformat.convert(node, 4)  # type: ignore[no-untyped-call]
+            node = nbformat.convert(node, 4)  # type: ignore[no-untyped-call]  # unannotated too
         nbformat.validate(node)
     except nbformat.ValidationError as error:
         problems.append(

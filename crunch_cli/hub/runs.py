@@ -159,7 +159,7 @@ def _move(session: Session, run_id: int, expected: Sequence[str], **values: Any)
     result = session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_(expected)).values(**values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 def next_queued(store: HubStore, worker: str) -> int | None:
