@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
-from crunch_cli.errors import CrunchError
 from crunch_cli.workspace import Workspace
 
 DEMO_USER = "you"
@@ -37,29 +38,35 @@ class Step:
 Emit = Callable[[Step | str], None]
 
 
-def run_tour(folder: Path, emit: Emit, *, format: str = "timeseries") -> float | None:
-    """Run the demo inside `folder` (hub state + workspace); returns the hub's score."""
-    try:
-        from crunch_cli.hub import HubSettings, demo, organizer
-        from crunch_cli.hub.server import serve_in_thread
-    except ImportError as error:
-        raise CrunchError(
-            f"the demo needs the hub, which is not installed ({error.name} is missing)",
-            hint="pip install 'crunch-cli-hub[hub]'",
-        ) from error
+class TourHub(Protocol):
+    """The embedded hub, as the tour sees it once it is serving."""
 
+    @property
+    def url(self) -> str: ...
+
+    def mint_setup_token(self, competition: str, user_login: str, project_name: str) -> str: ...
+
+
+# Starts a hub with the demo competitions in a folder and serves it until the context ends.
+# `crunch demo` passes the hub package's: the competitor side does not import the hub.
+StartHub = Callable[[Path], AbstractContextManager[TourHub]]
+
+
+def run_tour(
+    folder: Path, emit: Emit, start_hub: StartHub, *, format: str = "timeseries"
+) -> float | None:
+    """Run the demo inside `folder` (hub state + workspace); returns the hub's score."""
     competition = FORMATS[format]
-    settings = HubSettings(folder / "hub")
+    root = (folder / "hub").absolute()
     emit(
         Step(
             "Start a hub",
             "A competition hub with one demo competition per format, on a free loopback port.",
-            f"crunch hub serve --demo --root {settings.root}",
+            f"crunch hub serve --demo --root {root}",
         )
     )
-    demo.create_demo_competitions(settings)
-    with serve_in_thread(settings) as server:
-        emit(f"hub listening on {server.url}")
+    with start_hub(root) as hub:
+        emit(f"hub listening on {hub.url}")
 
         emit(
             Step(
@@ -69,13 +76,13 @@ def run_tour(folder: Path, emit: Emit, *, format: str = "timeseries") -> float |
                 f"crunch hub token {competition} {DEMO_USER} {DEMO_PROJECT}",
             )
         )
-        token = organizer.mint_setup_token(settings, competition, DEMO_USER, DEMO_PROJECT)
+        token = hub.mint_setup_token(competition, DEMO_USER, DEMO_PROJECT)
         emit("token minted (tokens are never printed)")
 
-        workspace = _setup(folder, competition, token, server.url, emit)
+        workspace = _setup(folder, competition, token, hub.url, emit)
         _copy_quickstarter(format, workspace.root, emit)
         _test(workspace, emit)
-        return _push_and_run(workspace, server.url, emit)
+        return _push_and_run(workspace, hub.url, emit)
 
 
 def _setup(folder: Path, competition: str, token: str, url: str, emit: Emit) -> Workspace:
@@ -85,7 +92,7 @@ def _setup(folder: Path, competition: str, token: str, url: str, emit: Emit) -> 
         Step(
             "Set up the workspace",
             "Trades the token for a project token, creates the folder, downloads the data.",
-            f"crunch setup {competition} {DEMO_PROJECT} --token <token>",
+            f"echo <token> | crunch setup {competition} {DEMO_PROJECT} --token -",
         )
     )
     result = setup_project(

@@ -1,13 +1,17 @@
 """`crunch demo`: print the tour as it happens."""
 
+import dataclasses
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crunch_cli.demo import FORMATS, Step, run_tour
+from crunch_cli.demo import FORMATS, StartHub, Step, TourHub, run_tour
+from crunch_cli.errors import CrunchError
 
 
 def demo(
@@ -35,7 +39,7 @@ def demo(
             typer.echo(f"   {event}")
 
     try:
-        score = run_tour(folder, emit, format=format)
+        score = run_tour(folder, emit, _hub_starter(), format=format)
         if score is not None:
             typer.secho(f"\nDone: your demo model scored {score:.4f} on the hub.", bold=True)
     finally:
@@ -43,3 +47,32 @@ def demo(
             typer.echo(f"\nEverything is kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _hub_starter() -> StartHub:
+    """The hub package's embedded hub, with the demo competitions, for the tour."""
+    try:
+        from crunch_cli.hub import HubSettings, demo, organizer
+        from crunch_cli.hub.server import serve_in_thread
+    except ImportError as error:
+        raise CrunchError(
+            f"the demo needs the hub, which is not installed ({error.name} is missing)",
+            hint="pip install 'crunch-cli-hub[hub]'",
+        ) from error
+
+    @dataclasses.dataclass(frozen=True)
+    class ServingHub:
+        url: str
+        settings: HubSettings
+
+        def mint_setup_token(self, competition: str, user_login: str, project_name: str) -> str:
+            return organizer.mint_setup_token(self.settings, competition, user_login, project_name)
+
+    @contextmanager
+    def start(root: Path) -> Iterator[TourHub]:
+        settings = HubSettings(root)
+        demo.create_demo_competitions(settings)
+        with serve_in_thread(settings) as server:
+            yield ServingHub(server.url, settings)
+
+    return start
