@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import shlex
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from crunch_cli.errors import (
     WorkspaceError,
     WorkspaceExistsError,
 )
+from crunch_cli.setup_line import setup_line
 from crunch_cli.submissions import CheckoutResult, checkout
 from crunch_cli.workspace import (
     DATA_DIRECTORY,
@@ -71,13 +71,18 @@ def setup_project(
 
     # An unknown competition must not cost the single-use token: look it up first.
     remote_competition = HubClient(base_url).competition(competition)
-    upgraded = _upgrade(base_url, token)
+    named = _Named(remote_competition["name"], project)
+    upgraded = _upgrade(base_url, token, named)
     project_token = upgraded["plain"]
     client = HubClient(base_url, project_token)
     remote_project = upgraded["project"]
-    if remote_project.get("competitionId") != remote_competition["id"]:
+    # Our hub refuses a token of another project unspent; another hub may not: check anyway.
+    if remote_project.get("competitionId") != remote_competition["id"] or (
+        remote_project.get("name") not in (None, project)
+    ):
         raise WorkspaceError(
-            f"this setup token belongs to another competition than {competition!r}",
+            f"this setup token was for project {remote_project.get('name')!r} of another "
+            f"competition or project than {project!r} of {competition!r}; nothing was set up",
             hint="copy the setup command from the page of the competition you want to join",
         )
 
@@ -126,7 +131,9 @@ def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None 
     except WorkspaceError:
         current = None
     competition = HubClient(base_url).competition(config.competition_name)
-    upgraded = _upgrade(base_url, setup_token, current)
+    upgraded = _upgrade(
+        base_url, setup_token, _Named(config.competition_name, config.project_name), current
+    )
     project = upgraded["project"]
     if (
         int(project["userId"]) != config.user_id
@@ -152,36 +159,43 @@ def setup_command(workspace: Workspace, *, base_url: str | None = None) -> tuple
     created = client.create_setup_token(
         config.competition_name, config.user_id, config.project_name
     )
-    line = shlex.join(
-        [
-            "crunch",
-            "--api-base-url",
-            client.base_url,
-            "setup",
-            config.competition_name,
-            config.project_name,
-            "--token",
-            created["plain"],
-        ]
+    line = setup_line(
+        client.base_url, config.competition_name, config.project_name, created["plain"]
     )
     valid_until = datetime.fromisoformat(created["validUntil"]).replace(tzinfo=timezone.utc)
     return line, valid_until
 
 
-def _upgrade(base_url: str, setup_token: str, current_token: str | None = None) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class _Named:
+    """The competition and project the user means the setup token for."""
+
+    competition: str
+    project: str
+
+
+def _upgrade(
+    base_url: str, setup_token: str, named: _Named, current_token: str | None = None
+) -> dict[str, Any]:
     if not setup_token:
         raise InvalidTokenError(
             "INVALID_PROJECT_TOKEN", "the setup token is empty", status=0, hint=_TOKEN_HINT
         )
+
+    def upgrade(token: str | None) -> dict[str, Any]:
+        return HubClient(base_url, token).upgrade_token(
+            setup_token, competition=named.competition, project=named.project
+        )
+
     try:
         try:
-            return HubClient(base_url, current_token).upgrade_token(setup_token)
+            return upgrade(current_token)
         except InvalidTokenError as error:
             # A hub that refuses the expired current token itself, not the setup token,
             # has not spent the setup token: upgrade without revoking, as other clients do.
             if current_token is None or error.extras.get("tokenType") == "CLONE":
                 raise
-            return HubClient(base_url).upgrade_token(setup_token)
+            return upgrade(None)
     except InvalidTokenError as error:
         error.message = "the setup token is invalid, already used or expired"
         error.hint = _TOKEN_HINT

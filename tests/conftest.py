@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import shlex
 import shutil
 import time
 import zipfile
@@ -342,3 +343,17 @@ def _build_wheel(
 def build_wheel() -> Callable[..., Path]:
     """`build_wheel(folder, name, release, extra=None)`: a wheel file for a local index."""
     return _build_wheel
+
+
+@pytest.fixture
+def parse_setup_line() -> Callable[[str], tuple[str, list[str]]]:
+    """Split a printed `echo TOKEN | crunch ... --token -` line into the token and the
+    arguments after `crunch`, checking its safe form on the way."""
+
+    def parse(line: str) -> tuple[str, list[str]]:
+        echo, token, pipe, command, *arguments = shlex.split(line)
+        assert (echo, pipe, command) == ("echo", "|", "crunch"), line
+        assert arguments[-2:] == ["--token", "-"], line
+        return token, arguments
+
+    return parse

@@ -50,6 +50,9 @@ _HINTS = {
     "FORBIDDEN_LIBRARY": "remove it from requirements.txt; `crunch whitelist search NAME`",
     "REQUIREMENT_PARSE": "fix that line of requirements.txt (pip's requirement syntax)",
     "RUN_NOT_FOUND": "run `crunch run list` to see your runs",
+    "SECRET_FILE": "add the file to .gitignore, or pass --allow-secret PATH to send it anyway",
+    "SETUP_TOKEN_MISMATCH": "it is still valid: use it with the competition and project it is "
+    "for, or ask for a setup token of the project you named",
 }
 
 
@@ -206,13 +209,21 @@ class HubClient:
 
     # -- tokens and identity ---------------------------------------------------------------
 
-    def upgrade_token(self, clone_token: str) -> dict[str, Any]:
+    def upgrade_token(
+        self, clone_token: str, *, competition: str | None = None, project: str | None = None
+    ) -> dict[str, Any]:
         """Trade a setup token for a project token. A client holding a project token sends
         it along, and the hub revokes it if it is of the same project: it was replaced.
+
+        The competition and project the user named go along too: our hub refuses a token of
+        another project without spending it (`SETUP_TOKEN_MISMATCH`); others ignore them.
         """
         register_secret(clone_token)
+        body = {"cloneToken": clone_token, "competitionName": competition, "projectName": project}
         upgraded: dict[str, Any] = self.call(
-            "POST", "/v2/project-tokens/upgrade", json={"cloneToken": clone_token}
+            "POST",
+            "/v2/project-tokens/upgrade",
+            json={key: value for key, value in body.items() if value is not None},
         )
         register_secret(upgraded.get("plain"))
         return upgraded

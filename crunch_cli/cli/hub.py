@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from crunch_cli.setup_line import setup_line
+
 if TYPE_CHECKING:
     from crunch_cli.hub.settings import HubSettings
 
@@ -57,12 +59,6 @@ def _check_format(value: str) -> str:
     if value.lower() not in FORMAT_CHOICES:
         raise typer.BadParameter(f"choose one of: {', '.join(FORMAT_CHOICES)}")
     return value.lower()
-
-
-def _setup_line(url: str, competition: str, project: str, token: str) -> str:
-    return shlex.join(
-        ["crunch", "--api-base-url", url, "setup", competition, project, "--token", token]
-    )
 
 
 def _token_command(competition: str, user: str, project: str, root: Path, url: str) -> str:
@@ -174,7 +170,7 @@ def serve(
         typer.echo(f"\nDemo competitions; each line works once, for {_minutes(settings)}:")
         for name in names:
             token = organizer.mint_setup_token(settings, name, DEMO_USER, DEMO_PROJECT)
-            typer.echo(f"  {_setup_line(shown, name, DEMO_PROJECT, token)}")
+            typer.echo(f"  {setup_line(shown, name, DEMO_PROJECT, token)}")
         typer.echo("\nMore tokens (pick any user and project names):")
         typer.echo(f"  {_token_command(names[0], DEMO_USER, DEMO_PROJECT, settings.root, shown)}")
         typer.echo("")
@@ -201,7 +197,7 @@ def token(
     typer.echo(f"Setup token for {user}/{project} (usable once, for {_minutes(settings)}):")
     typer.echo(f"  {plain}")
     typer.echo("Run:")
-    typer.echo(f"  {_setup_line(url.rstrip('/'), competition, project, plain)}")
+    typer.echo(f"  {setup_line(url.rstrip('/'), competition, project, plain)}")
 
 
 @competition_app.command("create")

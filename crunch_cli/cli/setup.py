@@ -1,5 +1,6 @@
 """`crunch setup`, `crunch download`, `crunch update-token`, `crunch setup-command`."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,8 @@ from crunch_cli.cli.output import DownloadProgress
 from crunch_cli.cli.state import State
 from crunch_cli.errors import WorkspaceError
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
+
+TOKEN_VARIABLE = "CRUNCH_SETUP_TOKEN"
 
 
 def _check_size(value: str | None) -> str | None:
@@ -26,9 +29,15 @@ def setup(
         typer.Argument(help="Folder to create. Default: COMPETITION-PROJECT."),
     ] = None,
     token: Annotated[
-        str,
-        typer.Option("--token", help="One-time setup token from the competition page."),
-    ] = ...,  # type: ignore[assignment]
+        str | None,
+        typer.Option(
+            "--token",
+            envvar=TOKEN_VARIABLE,
+            show_envvar=True,
+            help="One-time setup token from the competition page; `-` reads it from standard "
+            "input (asked for, hidden, on a terminal), which keeps it off the command line.",
+        ),
+    ] = None,
     no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Set up inside a non-empty folder.")
@@ -52,7 +61,7 @@ def setup(
         result = setup_project(
             competition=competition,
             project=project,
-            token=token,
+            token=_read_token(token),
             base_url=state.base_url(),
             directory=directory,
             force=force,
@@ -108,20 +117,21 @@ def download(
 def update_token(
     ctx: typer.Context,
     token: Annotated[
-        str | None,
+        str,
         typer.Argument(
-            help="A fresh setup token from the competition page. Asked for when missing."
+            envvar=TOKEN_VARIABLE,
+            show_envvar=True,
+            help="A fresh setup token from the competition page; `-` (the default) reads it "
+            "from standard input, asked for, hidden, on a terminal.",
         ),
-    ] = None,
+    ] = "-",
 ) -> None:
     """Replace this workspace's project token, using a fresh one-time setup token."""
     from crunch_cli.setup_project import renew_token
 
     state: State = ctx.obj
     workspace = Workspace.find()
-    if token is None:
-        token = typer.prompt("Setup token", hide_input=True)
-    renew_token(workspace, token.strip(), base_url=state.api_base_url)
+    renew_token(workspace, _read_token(token), base_url=state.api_base_url)
     typer.echo(f"Token updated in {_relative(workspace.metadata_dir)}")
 
 
@@ -138,6 +148,26 @@ def setup_command(ctx: typer.Context) -> None:
         "whoever runs it gets a token of this project.",
         err=True,
     )
+
+
+def _read_token(value: str | None) -> str:
+    """The setup token from `--token`, the environment, or standard input for `-`."""
+    if value is None:
+        raise WorkspaceError(
+            "no setup token given",
+            hint=f"pass --token - and paste it when asked, or set {TOKEN_VARIABLE}",
+        )
+    if value != "-":
+        return value.strip()
+    if sys.stdin.isatty():
+        return str(typer.prompt("Setup token", hide_input=True)).strip()
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise WorkspaceError(
+            "--token - found no token on standard input",
+            hint=f"pipe it in (`echo TOKEN | crunch ... --token -`), or set {TOKEN_VARIABLE}",
+        )
+    return line
 
 
 def _relative(path: Path) -> str:

@@ -54,6 +54,20 @@ def spend_clone_token(session: Session, plain: str) -> Project | None:
     return None if spent is None else session.get(Project, spent)
 
 
+def clone_token_project(session: Session, plain: str) -> Project | None:
+    """The project a usable setup token is for, without spending it: a client checks that
+    it is the project the user named before the token is gone.
+    """
+    token = session.scalars(
+        select(CloneToken).where(
+            CloneToken.token_sha256 == token_hash(plain),
+            CloneToken.used_at.is_(None),
+            CloneToken.expires_at > utcnow(),
+        )
+    ).one_or_none()
+    return None if token is None else session.get(Project, token.project_id)
+
+
 def mint_project_token(
     session: Session, project: Project, ttl: timedelta | None
 ) -> tuple[ProjectToken, str]:

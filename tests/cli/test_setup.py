@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import stat
 import sys
 from pathlib import Path
@@ -79,6 +78,69 @@ def test_setup_refuses_a_reused_token_and_creates_nothing(hub, crunch, tmp_path)
     assert token not in again.output
     assert not (tmp_path / "two").exists()
     assert [path.name for path in tmp_path.iterdir()] == ["one"]
+
+
+def test_setup_refuses_a_token_of_another_project_and_does_not_spend_it(hub, crunch, tmp_path):
+    token = hub.mint_token(COMPETITION, "alice", "alpha")
+
+    refused = crunch("--api-base-url", hub.url, "setup", COMPETITION, "beta", "--token", token)
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        "error: this setup token is for project 'alpha' of competition 'demo-timeseries'; "
+        "it was not used\n"
+    )
+    assert token not in refused.output
+    assert list(tmp_path.iterdir()) == []
+    right = crunch(
+        "--api-base-url", hub.url, "setup", COMPETITION, "alpha", "--no-data", "--token", token
+    )
+    assert right.exit_code == 0, right.output
+
+
+def test_setup_reads_the_token_from_standard_input(hub, run_crunch, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    token = hub.mint_token(COMPETITION, "alice", "alpha")
+
+    result = run_crunch(
+        "--api-base-url",
+        hub.url,
+        "setup",
+        COMPETITION,
+        "alpha",
+        "--no-data",
+        "--token",
+        "-",
+        input=f"{token}\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{COMPETITION}-alpha" / ".crunchdao" / "token").is_file()
+
+
+def test_setup_reads_the_token_from_the_environment(hub, crunch, monkeypatch, tmp_path):
+    monkeypatch.setenv("CRUNCH_SETUP_TOKEN", hub.mint_token(COMPETITION, "alice", "alpha"))
+
+    result = crunch("--api-base-url", hub.url, "setup", COMPETITION, "alpha", "--no-data")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{COMPETITION}-alpha" / ".crunchdao" / "token").is_file()
+
+
+def test_setup_without_a_token_says_how_to_give_one(hub, crunch, monkeypatch, tmp_path):
+    monkeypatch.delenv("CRUNCH_SETUP_TOKEN", raising=False)
+
+    missing = crunch("--api-base-url", hub.url, "setup", COMPETITION, "alpha")
+    empty = crunch("--api-base-url", hub.url, "setup", COMPETITION, "alpha", "--token", "-")
+
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        "error: no setup token given\n"
+        "hint: pass --token - and paste it when asked, or set CRUNCH_SETUP_TOKEN\n"
+    )
+    assert empty.exit_code == 1
+    assert "error: --token - found no token on standard input" in empty.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_setup_refuses_an_expired_token(hub, crunch, tmp_path):
@@ -325,15 +387,19 @@ def test_update_token_refuses_a_token_of_another_project(workspace, crunch, hub,
     token_file = workspace / ".crunchdao" / "token"
     old = token_file.read_text()
 
-    result = crunch("update-token", hub.mint_token(COMPETITION, "bob", "beta"))
+    beta = hub.mint_token(COMPETITION, "bob", "beta")
+
+    result = crunch("update-token", beta)
 
     assert result.exit_code == 1
     assert (
-        "error: this setup token is for project 'beta', not this workspace's 'alpha' of "
-        "'demo-timeseries'" in result.stderr
+        "error: this setup token is for project 'beta' of competition 'demo-timeseries'; "
+        "it was not used" in result.stderr
     )
     assert token_file.read_text() == old
     assert me(hub, old).status_code == 200
+    upgraded = requests.post(f"{hub.url}/v2/project-tokens/upgrade", json={"cloneToken": beta})
+    assert upgraded.status_code == 200, "the refused token must still work for its project"
 
 
 def test_update_token_refuses_a_token_of_the_same_project_name_in_another_competition(
@@ -346,13 +412,16 @@ def test_update_token_refuses_a_token_of_the_same_project_name_in_another_compet
     result = crunch("update-token", hub.mint_token("demo-stream", "alice", "alpha"))
 
     assert result.exit_code == 1
-    assert "error: this setup token is for project 'alpha', not this workspace's" in result.stderr
+    assert (
+        "error: this setup token is for project 'alpha' of competition 'demo-stream'; "
+        "it was not used" in result.stderr
+    )
     assert token_file.read_text() == old
     assert me(hub, old).status_code == 200
 
 
 def test_setup_command_sets_up_the_same_project_on_another_machine(
-    workspace, crunch, hub, tmp_path, monkeypatch
+    workspace, crunch, hub, tmp_path, monkeypatch, parse_setup_line
 ):
     monkeypatch.chdir(workspace)
     project_token = (workspace / ".crunchdao" / "token").read_text()
@@ -363,14 +432,14 @@ def test_setup_command_sets_up_the_same_project_on_another_machine(
     assert project_token not in printed.output
     assert "It works once, until " in printed.stderr
     [line] = printed.stdout.splitlines()
-    arguments = shlex.split(line)
-    assert arguments[:6] == ["crunch", "--api-base-url", hub.url, "setup", COMPETITION, "alpha"]
+    token, arguments = parse_setup_line(line)
+    assert arguments[:5] == ["--api-base-url", hub.url, "setup", COMPETITION, "alpha"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    second = crunch(*arguments[1:], "--no-data")
+    second = crunch(*arguments, "--no-data", input=token)
     assert second.exit_code == 0, second.output
-    again = crunch(*arguments[1:], "--no-data", "again")
+    again = crunch(*arguments, "--no-data", "again", input=token)
     assert again.exit_code == 1
     assert "error: the setup token is invalid, already used or expired" in again.stderr
     second_root = elsewhere / f"{COMPETITION}-alpha"

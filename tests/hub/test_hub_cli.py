@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import socket
 import subprocess
@@ -14,8 +13,8 @@ from typer.testing import CliRunner
 from crunch_cli.cli import app
 
 
-def crunch(*args: str):
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+def crunch(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
 
 
 def test_an_organizer_creates_and_lists_a_competition(tmp_path, demo_data):
@@ -104,16 +103,16 @@ def test_an_unknown_format_is_refused_by_the_option_parser(tmp_path, demo_data):
     assert "Invalid value for '--format'" in result.output
 
 
-def test_token_prints_a_setup_line_that_works(hub, tmp_path, monkeypatch):
+def test_token_prints_a_setup_line_that_works(hub, tmp_path, monkeypatch, parse_setup_line):
     result = crunch(
         "hub", "token", "demo-stream", "carol", "gamma", "--root", str(hub.root), "--url", hub.url
     )
 
     assert result.exit_code == 0, result.output
-    setup_line = shlex.split(result.stdout.splitlines()[-1])
-    assert setup_line[:6] == ["crunch", "--api-base-url", hub.url, "setup", "demo-stream", "gamma"]
+    token, arguments = parse_setup_line(result.stdout.splitlines()[-1])
+    assert arguments[:5] == ["--api-base-url", hub.url, "setup", "demo-stream", "gamma"]
     monkeypatch.chdir(tmp_path)
-    setup = crunch(*setup_line[1:])
+    setup = crunch(*arguments, input=token)
     assert setup.exit_code == 0, setup.output
     assert (tmp_path / "demo-stream-gamma" / "data" / "X_train.parquet").is_file()
 
@@ -154,7 +153,7 @@ def test_demo_data_refuses_a_non_empty_folder_without_force(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-def test_serve_with_demo_prints_setup_lines_that_reach_the_hub(tmp_path):
+def test_serve_with_demo_prints_setup_lines_that_reach_the_hub(tmp_path, parse_setup_line):
     process = subprocess.Popen(
         [sys.executable, "-m", "crunch_cli", "hub", "serve", "--port", "0", "--demo",
          "--root", str(tmp_path / "hub")],
@@ -162,16 +161,16 @@ def test_serve_with_demo_prints_setup_lines_that_reach_the_hub(tmp_path):
     )  # fmt: skip
     try:
         lines = [process.stdout.readline() for _ in range(6)]
-        setup_lines = [shlex.split(line) for line in lines if " setup " in line]
-        url = setup_lines[0][2]
-        token = setup_lines[0][setup_lines[0].index("--token") + 1]
+        setup_lines = [parse_setup_line(line) for line in lines if " setup " in line]
+        token, arguments = setup_lines[0]
+        url = arguments[1]
         upgraded = requests.post(f"{url}/v2/project-tokens/upgrade", json={"cloneToken": token})
     finally:
         process.terminate()
         process.wait(10)
 
     assert lines[0] == f"crunch hub serving at {url} (root: {tmp_path / 'hub'})\n"
-    assert [line[4] for line in setup_lines] == [
+    assert [arguments[3] for _, arguments in setup_lines] == [
         "demo-timeseries", "demo-cross-sectional", "demo-stream",
     ]  # fmt: skip
     assert upgraded.json()["project"]["name"] == "starter"

@@ -3,6 +3,7 @@ for new projects and says where an existing project's token comes from."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import requests
@@ -62,17 +63,17 @@ def test_competition_page_prefills_the_setup_box_from_the_url(hub):
     assert 'id="setup-command"' not in response.text  # nothing is minted by a GET
 
 
-def test_setup_box_mints_a_command_that_sets_up_a_workspace(hub, tmp_path, monkeypatch):
+def test_setup_box_mints_a_command_that_sets_up_a_workspace(
+    hub, tmp_path, monkeypatch, parse_setup_line
+):
     response = mint(hub, "demo-timeseries", "alice", "alpha")
     command = re.search(r'<code id="setup-command">([^<]+)</code>', response.text).group(1)
     monkeypatch.chdir(tmp_path)
 
-    arguments = command.split()[1:]
-    result = CliRunner().invoke(app, [*arguments, "--no-data"])
+    token, arguments = parse_setup_line(html.unescape(command))
+    result = CliRunner().invoke(app, [*arguments, "--no-data"], input=token)
 
-    assert command.startswith(
-        f"crunch --api-base-url {hub.url} setup demo-timeseries alpha --token "
-    )
+    assert arguments[:5] == ["--api-base-url", hub.url, "setup", "demo-timeseries", "alpha"]
     assert "within 3 minutes; it works once" in response.text
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo-timeseries-alpha" / ".crunchdao" / "token").is_file()
@@ -93,7 +94,7 @@ def test_setup_box_makes_a_new_project_for_a_user_who_has_others(hub, caller):
     response = mint(hub, "demo-timeseries", "alice", "second")
 
     assert response.status_code == 200
-    assert "setup demo-timeseries second --token " in response.text
+    assert "setup demo-timeseries second --token -" in response.text
 
 
 def test_setup_box_refuses_a_bad_name_in_the_page(hub):

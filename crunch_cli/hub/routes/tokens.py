@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from crunch_cli.hub import tokens, views
 from crunch_cli.hub.deps import OwnProjectDep, SessionDep, StoreDep, presented_token
@@ -18,6 +19,10 @@ router = APIRouter()
 
 class UpgradeRequest(BaseModel):
     clone_token: str = Field(alias="cloneToken", min_length=1)
+    # Ours: the competition and project the user named. A token of another project is
+    # refused unspent, so that the user can still use it where it belongs.
+    competition_name: str | None = Field(default=None, alias="competitionName", max_length=256)
+    project_name: str | None = Field(default=None, alias="projectName", max_length=256)
 
 
 async def previous_token(request: Request) -> str | None:
@@ -38,6 +43,7 @@ def upgrade(
     store: StoreDep,
     previous: Annotated[str | None, Depends(previous_token)],
 ) -> dict[str, Any]:
+    _check_named_project(session, body)
     project = tokens.spend_clone_token(session, body.clone_token)
     if project is None:
         raise HubApiError(
@@ -56,6 +62,24 @@ def upgrade(
         "validUntil": views.iso(token.valid_until),
         "project": views.project(project),
     }
+
+
+def _check_named_project(session: Session, body: UpgradeRequest) -> None:
+    if body.competition_name is None and body.project_name is None:
+        return
+    project = tokens.clone_token_project(session, body.clone_token)
+    if project is None:
+        return  # unknown, spent or expired: refused as such when spending
+    named = (body.competition_name or project.competition.name, body.project_name or project.name)
+    if named != (project.competition.name, project.name):
+        raise HubApiError(
+            409,
+            "SETUP_TOKEN_MISMATCH",
+            f"this setup token is for project {project.name!r} of competition "
+            f"{project.competition.name!r}; it was not used",
+            competitionName=project.competition.name,
+            projectName=project.name,
+        )
 
 
 @router.post("/v3/competitions/{competition}/projects/{user_selector}/{name}/setup-tokens")

@@ -11,7 +11,6 @@ Minting is a POST, since it has an effect, and every POST passes the `forms` che
 
 from __future__ import annotations
 
-import shlex
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.views import limits
 from crunch_cli.hub.web import forms
 from crunch_cli.hub.web.ratelimit import RateLimited, RateLimiter
+from crunch_cli.setup_line import setup_line
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(forms.check_form)])
 HERE = Path(__file__).parent
@@ -132,9 +132,7 @@ def setup_command(
         return response
     except CrunchError as error:
         return _competition(request, session, row, error=str(error), status_code=400, **form)
-    command = shlex.join(
-        ["crunch", "--api-base-url", base_url, "setup", row.name, project, "--token", token]
-    )
+    command = setup_line(base_url, row.name, project, token)
     minutes = round(ttl.total_seconds() / 60)
     return _competition(request, session, row, command=command, minutes=minutes, **form)
 
