@@ -189,3 +189,18 @@ class PushError(CrunchError):
 
 class RunFailedError(RunnerError):
     """Raised when a run on the hub ended without success."""
+
+
+class SecretFileError(PushError):
+    """Raised before anything is sent when a push would send files that look like secrets
+    (by name, or a key or token in a code file); `findings` name the file and line of each,
+    never the value.
+    """
+
+    def __init__(self, findings: list[str]) -> None:
+        super().__init__(
+            "refusing to send what looks like secrets: " + "; ".join(findings),
+            hint="add them to .gitignore (model files: to a .gitignore inside the model "
+            "directory), or pass --allow-secret PATH to send one anyway",
+        )
+        self.findings = findings

@@ -1,5 +1,6 @@
 """`crunch push`: build the bundle, then show it (--dry), zip it (--export) or send it."""
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,6 +41,14 @@ def push(
         bool,
         typer.Option("--wait", help="Then run it on the hub, follow the logs, print the score."),
     ] = False,
+    allow_secret: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--allow-secret",
+            metavar="PATH",
+            help="Send this file although it looks like a secret (repeatable).",
+        ),
+    ] = None,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", hidden=True, min=1)] = None,
 ) -> None:
     """Send your code and model files as a new submission."""
@@ -51,7 +60,13 @@ def push(
     workspace = Workspace.find()
     base_url = state.base_url(workspace.config.api_base_url)
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
-    bundle = build_bundle(workspace, main_file=main_file, freeze=not no_pip_freeze, cache=cache)
+    bundle = build_bundle(
+        workspace,
+        main_file=main_file,
+        freeze=not no_pip_freeze,
+        cache=cache,
+        allow_secrets={_workspace_path(workspace, path) for path in allow_secret or []},
+    )
     for note in bundle.notes:
         typer.echo(f"note: {note}", err=True)
 
@@ -97,6 +112,20 @@ def push(
         finished = watch(client, config, run["id"], timeout=None)
         report_score(client, config, finished)
         raise_if_failed(finished)
+
+
+def _workspace_path(workspace: Workspace, path: Path) -> str:
+    """--allow-secret PATH as the error names it: relative to the workspace, from any folder.
+
+    Normalised without resolving links, so a link is allowed by its own name.
+    """
+    absolute = Path(os.path.normpath(Path.cwd() / path))
+    try:
+        return absolute.relative_to(workspace.root).as_posix()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{path} is outside the workspace {workspace.root}", param_hint="--allow-secret"
+        ) from None
 
 
 def _interactive() -> bool:

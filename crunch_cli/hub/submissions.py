@@ -1,9 +1,10 @@
 """Submissions: the files of a push, checked against the competition's rules.
 
 The checks run before anything is recorded, in the order a competitor would want to hear
-about them: the shape of the request, the uploads, the sizes, the daily quota, then the
-requirements against the whitelist. A submission's files are the immutable content blobs
-its uploads were adopted as, so the requirements checked are the bytes later run.
+about them: the shape of the request (file names that look like secrets included), the
+uploads, the sizes, the daily quota, then the requirements against the whitelist. A
+submission's files are the immutable content blobs its uploads were adopted as, so the
+requirements checked are the bytes later run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from crunch_cli.hub.models import (
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.views import iso
 from crunch_cli.hub.whitelist import PYTHON, Library
+from crunch_cli.secret_names import secret_name_rule
 
 REQUIREMENTS_FILE = "requirements.txt"
 MAX_REQUIREMENTS_SIZE = 1024 * 1024
@@ -55,6 +57,8 @@ class NewSubmission(BaseModel):
     code_files: dict[str, str] = Field(alias="codeFiles")
     model_files: dict[str, str] = Field(default_factory=dict, alias="modelFiles")
     submitter_imprint: str | None = Field(default=None, alias="submitterImprint")
+    # Ours: workspace paths named like secrets that the user chose to send (--allow-secret).
+    allowed_secret_files: list[str] = Field(default_factory=list, alias="allowedSecretFiles")
 
 
 def view(row: Submission) -> dict[str, Any]:
@@ -169,6 +173,10 @@ def create(
                 modelDirectoryPath=model_directory,
                 conflictingFilePath=path,
             )
+    _refuse_secret_names(
+        [*code_files, *(f"{model_directory}/{path}" for path in model_files)],
+        body.allowed_secret_files,
+    )
     code = {
         path: _ready_upload(store, session, project, upload) for path, upload in code_files.items()
     }
@@ -262,6 +270,19 @@ def _clean_path(value: str, field: str) -> str:
             fieldErrors=[{"field": field, "message": f"invalid path {value!r}"}],
         )
     return str(path)
+
+
+def _refuse_secret_names(paths: list[str], allowed: list[str]) -> None:
+    """The same deny list as `crunch push`, for clients that send such files unchecked."""
+    refused = [path for path in paths if path not in allowed and secret_name_rule(path)]
+    if refused:
+        raise HubApiError(
+            400,
+            "SECRET_FILE",
+            "files named like secrets (keys, credentials, .env) are not accepted: "
+            + ", ".join(refused),
+            filePaths=refused,
+        )
 
 
 def _ready_upload(store: HubStore, session: Session, project: Project, upload_id: str) -> Upload:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from crunch_cli.errors import PushError
-from crunch_cli.push.files import code_files, model_files
+from crunch_cli.push.files import LocalFile, code_files, model_files
+from crunch_cli.push.secrets import Outgoing, refuse_secrets
 from crunch_cli.push.upload import Blob, UploadCache, blob_from_bytes, blob_from_file
 from crunch_cli.workspace import Workspace
 
@@ -47,6 +48,8 @@ class Bundle:
     type: Literal["CODE", "NOTEBOOK"]
     requirements: list[Requirement]
     notes: list[str]
+    # Files named like secrets that the user chose to send: the hub asks for that choice.
+    allowed_secrets: list[str] = dataclasses.field(default_factory=list)
 
     def size(self, kind: str) -> int:
         return sum(file.blob.size for file in self.files if file.kind == kind)
@@ -58,14 +61,17 @@ def build_bundle(
     main_file: str = DEFAULT_MAIN_FILE,
     freeze: bool = True,
     cache: UploadCache,
+    allow_secrets: Collection[str] = (),
 ) -> Bundle:
+    """`allow_secrets`: workspace paths (POSIX) to send even though they look like secrets.
+
+    The secrets check runs on the final file list, before any file is hashed: a refused
+    push costs no time on a large model.
+    """
     root = workspace.root
     model_directory = workspace.config.model_directory
     notes: list[str] = []
-    files = {
-        file.path: BundleFile(file.path, "code", blob_from_file(file.path, file.source, cache))
-        for file in code_files(root, model_directory)
-    }
+    local = {file.path: file for file in code_files(root, model_directory)}
     made: dict[str, tuple[bytes, str]] = {}
 
     main_path = root / main_file
@@ -81,7 +87,7 @@ def build_bundle(
     elif main_file == DEFAULT_MAIN_FILE and (root / NOTEBOOK).is_file():
         conversion = _convert_notebook(root / NOTEBOOK, made)
         source = conversion.script
-        files.pop(NOTEBOOK, None)
+        local.pop(NOTEBOOK, None)
 
         def imported() -> list[Requirement]:
             return conversion.requirements
@@ -95,13 +101,19 @@ def build_bundle(
         )
     check_entry_points(source, main_file)
 
-    requirements = _requirements(root, files, imported, freeze=freeze, made=made, notes=notes)
+    requirements = _requirements(root, local, imported, freeze=freeze, made=made, notes=notes)
+    local_models = model_files(root, model_directory)
+    allowed_secrets = _refuse_secrets(local, made, local_models, model_directory, allow_secrets)
+
+    files = {
+        path: BundleFile(path, "code", blob_from_file(path, file.source, cache))
+        for path, file in local.items()
+    }
     for path, (content, origin) in made.items():
         files[path] = BundleFile(path, "code", blob_from_bytes(path, content), origin)
-
     models = [
         BundleFile(file.path, "model", blob_from_file(file.path, file.source, cache))
-        for file in model_files(root, model_directory)
+        for file in local_models
     ]
     cache.save()
     return Bundle(
@@ -111,7 +123,23 @@ def build_bundle(
         type=submission_type,
         requirements=requirements,
         notes=notes,
+        allowed_secrets=allowed_secrets,
     )
+
+
+def _refuse_secrets(
+    local: dict[str, LocalFile],
+    made: dict[str, tuple[bytes, str]],
+    models: list[LocalFile],
+    model_directory: str,
+    allowed: Collection[str],
+) -> list[str]:
+    """Check what will be sent: a file push made replaces the user's file of that path."""
+    code = {path: Outgoing(path, file.source) for path, file in local.items()}
+    for path, (content, origin) in made.items():
+        code[path] = Outgoing(path, content, origin)
+    model_paths = [f"{model_directory}/{file.path}" for file in models]
+    return refuse_secrets(code.values(), model_paths, allowed=allowed)
 
 
 def check_entry_points(source: str, main_file: str) -> None:
@@ -162,7 +190,7 @@ def _convert_notebook(path: Path, made: dict[str, tuple[bytes, str]]) -> Convers
 
 def _requirements(
     root: Path,
-    files: dict[str, BundleFile],
+    files: dict[str, LocalFile],
     imported: Callable[[], list[Requirement]],
     *,
     freeze: bool,

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     import pathspec
 
 GITIGNORE = ".gitignore"
-# Never part of a submission, whatever the .gitignore files say.
+# Never part of a submission, whatever the .gitignore files say. Other files that look like
+# secrets are not dropped silently but refused (push/secrets.py); `.env` stays here because
+# pushes have always left it behind without a word, and a refusal would break them.
 ALWAYS_IGNORED = (
     ".git/",
     "__pycache__/",
@@ -61,7 +63,7 @@ def _walk(root: Path, top: Path, *, excluded_top: set[str]) -> Iterator[LocalFil
     real_root = root.resolve()
     visited: set[Path] = set()
     # Each stack entry: (folder, its path relative to top, the .gitignore rules in force).
-    stack: list[tuple[Path, PurePosixPath, list[tuple[PurePosixPath, pathspec.PathSpec]]]] = [
+    stack: list[tuple[Path, PurePosixPath, list[tuple[PurePosixPath, pathspec.GitIgnoreSpec]]]] = [
         (top, PurePosixPath(), [])
     ]
     while stack:
@@ -90,14 +92,14 @@ def _walk(root: Path, top: Path, *, excluded_top: set[str]) -> Iterator[LocalFil
 
 def _gitignore_rules(
     folder: Path, relative: PurePosixPath
-) -> list[tuple[PurePosixPath, pathspec.PathSpec]]:
+) -> list[tuple[PurePosixPath, pathspec.GitIgnoreSpec]]:
     gitignore = folder / GITIGNORE
     if not gitignore.is_file():
         return []
     return [(relative, _spec(gitignore.read_text(errors="replace").splitlines()))]
 
 
-def _ignored(candidate: str, rules: list[tuple[PurePosixPath, pathspec.PathSpec]]) -> bool:
+def _ignored(candidate: str, rules: list[tuple[PurePosixPath, pathspec.GitIgnoreSpec]]) -> bool:
     """The deepest `.gitignore` with a matching rule decides, as in git."""
     for base, spec in reversed(rules):
         inside = candidate if not base.parts else candidate[len(str(base)) + 1 :]
@@ -116,7 +118,7 @@ def _check_inside(link: Path, real_root: Path, root: Path) -> None:
         )
 
 
-def _spec(lines: tuple[str, ...] | list[str]) -> pathspec.PathSpec:
+def _spec(lines: tuple[str, ...] | list[str]) -> pathspec.GitIgnoreSpec:
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)

@@ -103,21 +103,21 @@ def submit(
     files: dict[str, dict[str, str]] = {"code": {}, "model": {}}
     for file in bundle.files:
         files[file.kind][file.path] = report.upload_ids[file.blob.sha256]
+    body: dict[str, Any] = {
+        "message": message,
+        "mainFilePath": bundle.main_file_path,
+        "modelDirectoryPath": bundle.model_directory,
+        "type": bundle.type,
+        "codeFiles": files["code"],
+        "modelFiles": files["model"],
+        "submitterImprint": "human/cli",
+    }
+    if bundle.allowed_secrets:  # absent otherwise: the body stays the public API's
+        body["allowedSecretFiles"] = bundle.allowed_secrets
     config = workspace.config
     try:
         submission = client.create_submission(
-            config.competition_name,
-            config.user_id,
-            config.project_name,
-            {
-                "message": message,
-                "mainFilePath": bundle.main_file_path,
-                "modelDirectoryPath": bundle.model_directory,
-                "type": bundle.type,
-                "codeFiles": files["code"],
-                "modelFiles": files["model"],
-                "submitterImprint": "human/cli",
-            },
+            config.competition_name, config.user_id, config.project_name, body
         )
     except CrunchError:
         discard_uploads(client, cache, report.started)
