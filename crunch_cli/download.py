@@ -11,24 +11,29 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
-from crunch_cli.errors import ChecksumMismatchError, DownloadError
+from crunch_cli.api.streams import Dropped, open_download
+from crunch_cli.errors import ChecksumMismatchError, DownloadError, UntrustedInputError
+from crunch_cli.untrusted import relative_name, target_inside
+from crunch_cli.workers import Batch
 from crunch_cli.workspace import Workspace, atomic_write_json
 
 if TYPE_CHECKING:
     from _hashlib import HASH
 
-    import requests
-
     from crunch_cli.api import HubClient
+    from crunch_cli.api.streams import Session
+
+_HUB_HINT = "nothing was written; tell the competition organizer, the hub sent it"
+_SHA256 = re.compile("[0-9a-f]{64}")
 
 HASH_BLOCK = 1 << 20
-# At most this much is read from the socket at a time; `read1` returns what has arrived,
+# At most this much is read from the socket at a time; a read returns what has arrived,
 # so a dropped connection loses nothing that was received.
 NETWORK_BLOCK = 1 << 20
 ATTEMPTS = 6
@@ -46,13 +51,35 @@ class RemoteFile:
 
     @classmethod
     def from_release(cls, key: str, value: dict[str, Any]) -> RemoteFile:
-        return cls(
-            key=key,
-            name=value["name"],
-            url=value["url"],
-            size=int(value["size"]) if value.get("size") is not None else -1,
-            sha256=value.get("sha256"),
+        """One `dataFiles` entry, every field checked: it names a file we are about to write."""
+        size = value.get("size")
+        return cls.checked(
+            key,
+            value.get("name"),
+            value.get("url"),
+            -1 if size is None else size,
+            value.get("sha256"),
+            what="data file",
         )
+
+    @classmethod
+    def checked(
+        cls, key: str, name: object, url: object, size: object, sha256: object, *, what: str
+    ) -> RemoteFile:
+        path = relative_name(name, what=what)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise UntrustedInputError(
+                f"the hub sent no usable link for the {what} {path}", hint=_HUB_HINT
+            )
+        if isinstance(size, bool) or not isinstance(size, int) or size < -1:
+            raise UntrustedInputError(
+                f"the hub sent an impossible size for the {what} {path}", hint=_HUB_HINT
+            )
+        if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.fullmatch(sha256)):
+            raise UntrustedInputError(
+                f"the hub sent a malformed sha256 for the {what} {path}", hint=_HUB_HINT
+            )
+        return cls(key, path.as_posix(), url, size, sha256)
 
 
 class Outcome(enum.Enum):
@@ -104,16 +131,18 @@ def partial_path(target: Path) -> Path:
 
 
 def fetch_file(
-    session: requests.Session,
+    session: Session,
     file: RemoteFile,
     target: Path,
     *,
     force: bool = False,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    batch: Batch | None = None,
 ) -> Outcome:
     """Download one file to `target`, resuming from its `.part` file when there is one."""
     progress = progress or SilentProgress()
+    batch = batch or Batch()
     if not force and is_up_to_date(file, target):
         progress.finish(file, Outcome.UP_TO_DATE)
         return Outcome.UP_TO_DATE
@@ -121,12 +150,14 @@ def fetch_file(
     if force:
         part.unlink(missing_ok=True)
     resumed = part.is_file() and part.stat().st_size > 0
-    digest = _stream_into(session, file, part, progress, sleep)
+    digest = _stream_into(session, file, part, progress, sleep, batch)
     if file.sha256 and digest != file.sha256:
         part.unlink(missing_ok=True)
         if resumed:
             # The kept part may itself be what is damaged: one clean try before giving up.
-            return fetch_file(session, file, target, force=True, progress=progress, sleep=sleep)
+            return fetch_file(
+                session, file, target, force=True, progress=progress, sleep=sleep, batch=batch
+            )
         raise ChecksumMismatchError(
             f"{file.name} arrived corrupted: sha256 {digest[:12]}… instead of {file.sha256[:12]}…",
             hint="run `crunch download` again; if it persists, tell the competition organizer",
@@ -138,16 +169,18 @@ def fetch_file(
 
 
 def _stream_into(
-    session: requests.Session,
+    session: Session,
     file: RemoteFile,
     part: Path,
     progress: Progress,
     sleep: Callable[[float], None],
+    batch: Batch,
 ) -> str:
-    """Append the missing bytes to `part`, retrying with backoff; return the whole file's sha256."""
-    import requests
-    import urllib3
+    """Append the missing bytes to `part`, retrying with backoff; return the whole file's sha256.
 
+    Never more than the announced size is kept: a hub that sends more is cut off after one
+    byte too many, and the part is removed.
+    """
     part.parent.mkdir(parents=True, exist_ok=True)
     digest, offset = _hash_existing(part, file.size)
     progress.start(file, offset)
@@ -155,27 +188,32 @@ def _stream_into(
     for attempt in range(ATTEMPTS):
         if attempt:
             sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        batch.check()
         if file.size >= 0 and offset == file.size:
             return digest.hexdigest()
-        # Compressed transfer would make byte ranges meaningless.
-        headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
         try:
-            with session.get(file.url, headers=headers, stream=True, timeout=(10, 60)) as response:
-                if response.status_code == 416 or (
-                    offset and response.status_code == 200
+            with open_download(session, file.url, offset) as response:
+                if response.status == 416 or (
+                    offset and response.status == 200
                 ):  # the part no longer fits what the hub serves: start over
                     part.unlink(missing_ok=True)
                     digest, offset = hashlib.sha256(), 0
                     progress.start(file, 0)
-                    if response.status_code == 416:
+                    if response.status == 416:
                         failure = "the hub refused the resume range"
                         continue
-                if response.status_code >= 400:
-                    raise _http_error(file, response)
+                if response.status >= 400:
+                    raise _http_error(file, response.status)
                 with open(part, "ab") as handle:
-                    while chunk := response.raw.read1(NETWORK_BLOCK):
+                    while chunk := response.read(_next_read(file.size, offset)):
+                        batch.check()
+                        if 0 <= file.size < offset + len(chunk):
+                            part.unlink(missing_ok=True)
+                            raise UntrustedInputError(
+                                f"the hub sent more than the {file.size} bytes it announced "
+                                f"for {file.name}; it was cut off and nothing was kept",
+                                hint=_HUB_HINT,
+                            )
                         handle.write(chunk)
                         digest.update(chunk)
                         offset += len(chunk)
@@ -189,18 +227,18 @@ def _stream_into(
                 f"{file.name} arrived as {offset} bytes instead of {file.size}",
                 hint="run `crunch download` again; if it persists, tell the competition organizer",
             )
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            urllib3.exceptions.HTTPError,  # raw reads: a cut connection, a read timeout
-        ) as error:
+        except Dropped as error:
             # What was written is exactly what was hashed: carry on from there.
-            failure = type(error).__name__
+            failure = str(error)
     raise DownloadError(
         f"could not download {file.name} after {ATTEMPTS} attempts ({failure})",
         hint="run `crunch download` again: it resumes where this one stopped",
     )
+
+
+def _next_read(size: int, offset: int) -> int:
+    """A block, but never more than one byte past the announced end (to notice excess)."""
+    return NETWORK_BLOCK if size < 0 else max(1, min(NETWORK_BLOCK, size - offset + 1))
 
 
 def _hash_existing(part: Path, expected_size: int) -> tuple[HASH, int]:
@@ -217,14 +255,14 @@ def _hash_existing(part: Path, expected_size: int) -> tuple[HASH, int]:
     return digest, size
 
 
-def _http_error(file: RemoteFile, response: requests.Response) -> DownloadError:
-    if response.status_code == 403:
+def _http_error(file: RemoteFile, status: int) -> DownloadError:
+    if status == 403:
         return DownloadError(
             f"the hub refused the link to {file.name} (expired or altered)",
             hint="run `crunch download` again to get fresh links",
         )
     return DownloadError(
-        f"the hub answered {response.status_code} for {file.name}",
+        f"the hub answered {status} for {file.name}",
         hint="run `crunch download` again later; it resumes where it stopped",
     )
 
@@ -236,17 +274,28 @@ def fetch_files(
     force: bool = False,
     progress: Progress | None = None,
     workers: int = WORKERS,
+    what: str = "data file",
 ) -> dict[str, Outcome]:
-    """Download files in parallel, one HTTP session per file; the first failure is raised."""
+    """Download files in parallel, one HTTP session per file; the first failure is raised.
+
+    Every target is checked before the first byte is fetched, so one bad name in the list
+    writes nothing at all. A Ctrl-C returns at once, leaving `.part` files to resume from.
+    """
     from crunch_cli.api import make_session
+
+    files = list(files)
+    targets = {
+        file.name: target_inside(directory, PurePosixPath(file.name), what=what) for file in files
+    }
+    batch = Batch()
 
     def fetch(file: RemoteFile) -> Outcome:
         with make_session() as session:
-            return fetch_file(session, file, directory / file.name, force=force, progress=progress)
+            return fetch_file(
+                session, file, targets[file.name], force=force, progress=progress, batch=batch
+            )
 
-    files = list(files)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files) or 1))) as pool:
-        outcomes = list(pool.map(fetch, files))
+    outcomes = batch.map(fetch, files, workers=workers)
     return {file.name: outcome for file, outcome in zip(files, outcomes, strict=True)}
 
 

@@ -13,7 +13,8 @@ raised, and each message says what to do next.
     │   ├── ApiError              the hub answered with an error body `{code, message}`
     │   │   ├── InvalidTokenError     INVALID_PROJECT_TOKEN, UNAUTHORIZED
     │   │   └── NotFoundError         a *_NOT_FOUND code
-    │   └── WaitTimeoutError      a run did not end within --timeout (exit status 2)
+    │   ├── WaitTimeoutError      a run did not end within --timeout (exit status 2)
+    │   └── UntrustedInputError   the hub sent a name or a body that is refused unwritten
     ├── DownloadError             a data file could not be fetched intact
     │   └── ChecksumMismatchError the bytes do not hash to the hub's sha256
     ├── HubStorageError           the hub's own file storage failed (hub side only)
@@ -116,6 +117,12 @@ class WaitTimeoutError(HubError):
     """Raised when a run is still going when the caller's --timeout passes."""
 
     exit_code = 2
+
+
+class UntrustedInputError(HubError):
+    """Raised when what a hub sends (a file name, a size, a body) would write outside its
+    folder or past what was announced: nothing of it is written.
+    """
 
 
 class DownloadError(CrunchError):
