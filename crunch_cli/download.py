@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from crunch_cli.api.streams import Dropped, open_download
 from crunch_cli.errors import ChecksumMismatchError, DownloadError, UntrustedInputError
-from crunch_cli.untrusted import relative_name, target_inside
+from crunch_cli.untrusted import HINT, relative_name, target_inside
 from crunch_cli.workers import Batch
 from crunch_cli.workspace import Workspace, atomic_write_json
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from crunch_cli.api import HubClient
     from crunch_cli.api.streams import Session
 
-_HUB_HINT = "nothing was written; tell the competition organizer, the hub sent it"
 _SHA256 = re.compile("[0-9a-f]{64}")
 
 HASH_BLOCK = 1 << 20
@@ -69,15 +68,15 @@ class RemoteFile:
         path = relative_name(name, what=what)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise UntrustedInputError(
-                f"the hub sent no usable link for the {what} {path}", hint=_HUB_HINT
+                f"the hub sent no usable link for the {what} {path}", hint=HINT
             )
         if isinstance(size, bool) or not isinstance(size, int) or size < -1:
             raise UntrustedInputError(
-                f"the hub sent an impossible size for the {what} {path}", hint=_HUB_HINT
+                f"the hub sent an impossible size for the {what} {path}", hint=HINT
             )
         if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.fullmatch(sha256)):
             raise UntrustedInputError(
-                f"the hub sent a malformed sha256 for the {what} {path}", hint=_HUB_HINT
+                f"the hub sent a malformed sha256 for the {what} {path}", hint=HINT
             )
         return cls(key, path.as_posix(), url, size, sha256)
 
@@ -212,7 +211,7 @@ def _stream_into(
                             raise UntrustedInputError(
                                 f"the hub sent more than the {file.size} bytes it announced "
                                 f"for {file.name}; it was cut off and nothing was kept",
-                                hint=_HUB_HINT,
+                                hint=HINT,
                             )
                         handle.write(chunk)
                         digest.update(chunk)

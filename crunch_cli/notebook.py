@@ -115,15 +115,17 @@ def _kernel_cells() -> list[str] | None:
 
 
 def _print_line(source: str, line: str) -> None:
-    print(line, file=sys.stderr if source == "stderr" else sys.stdout, flush=True)
+    from crunch_cli.terminal import shown
+
+    print(shown(line), file=sys.stderr if source == "stderr" else sys.stdout, flush=True)
 
 
 def _print_error(error: CrunchError) -> None:
-    from crunch_cli.redact import redact
+    from crunch_cli.terminal import shown
 
-    print(f"error: {redact(error.message)}", file=sys.stderr)
+    print(f"error: {shown(error.message)}", file=sys.stderr)
     if error.hint:
-        print(f"hint: {redact(error.hint)}", file=sys.stderr)
+        print(f"hint: {shown(error.hint)}", file=sys.stderr)
 
 
 def _print_report(report: TestReport) -> None:
@@ -133,7 +135,7 @@ def _print_report(report: TestReport) -> None:
 
     Console().print(render(report))
     for line in failure_lines(report):
-        print(line, file=sys.stderr)
+        _print_line("stderr", line)
     try:
         report.raise_for_failure()
     except CrunchError as error:

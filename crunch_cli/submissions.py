@@ -1,27 +1,70 @@
 """Bring a pushed submission's files back into a workspace (`setup`, `submission checkout`).
 
-Files are fetched into a scratch folder first, each checked against the size and sha256
-the hub lists for it, and compared with what is on disk; only then are they renamed into
-place, so a file that arrives damaged writes nothing. A file the user changed is never
-replaced without `--force`, and `data/` and `.crunchdao/` are never written, whatever the
-hub sends.
+A submission is someone's upload, and the hub that serves it may be hostile: its file list
+is checked like any name from a hub (`crunch_cli.untrusted`), and only files that
+`crunch push` would have sent are restored. Never `data/`, `.crunchdao/`, version control,
+virtual environments, Python start-up hooks, editor settings or caches: a file there could
+run code the next time the user runs python, git or their editor. Files are fetched into a
+scratch folder first, each checked against the size and sha256 the hub lists for it, and
+compared with what is on disk; only then are they renamed into place, so a file that
+arrives damaged writes nothing. A file the user changed is never replaced without `--force`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import filecmp
+import functools
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crunch_cli.api import HubClient
 from crunch_cli.download import Progress, RemoteFile, fetch_files
-from crunch_cli.errors import DownloadError, PushError, WorkspaceExistsError
-from crunch_cli.workspace import DATA_DIRECTORY, METADATA_DIRECTORY, Workspace
+from crunch_cli.errors import (
+    DownloadError,
+    PushError,
+    UntrustedInputError,
+    WorkspaceExistsError,
+)
+from crunch_cli.push.files import ALWAYS_IGNORED
+from crunch_cli.secret_names import secret_name_rule
+from crunch_cli.untrusted import HINT, relative_name, target_inside
+from crunch_cli.workspace import (
+    DATA_DIRECTORY,
+    METADATA_DIRECTORY,
+    PREDICTION_DIRECTORY,
+    Workspace,
+)
 
-PROTECTED = (DATA_DIRECTORY, METADATA_DIRECTORY)
+if TYPE_CHECKING:
+    import pathspec
+
+PROTECTED = (DATA_DIRECTORY, METADATA_DIRECTORY, PREDICTION_DIRECTORY)
+# Where a restored file could run code: git hooks and config, virtual environments and
+# installed packages, interpreter start-up hooks, editor and direnv settings; and caches.
+NEVER_RESTORED = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    "site-packages/",
+    "dist-packages/",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "*.pth",
+    ".envrc",
+    ".vscode/",
+    ".idea/",
+    ".cache/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    "node_modules/",
+    *ALWAYS_IGNORED,
+)
 
 
 @dataclasses.dataclass
@@ -29,6 +72,7 @@ class CheckoutResult:
     written: list[str]
     unchanged: list[str]
     kept: list[str]  # differed locally and were left alone (keep_local)
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)  # path -> why
 
 
 def checkout(
@@ -55,15 +99,19 @@ def checkout(
         *project, submission_number=number, include_model=include_model or bool(paths)
     )
     listed = _listed_files(client.submission_files(*project, number))
-    selected = _select(links, paths or [])
+    selected, skipped = _select(workspace.root, links, paths or [])
+    remote = [
+        RemoteFile.checked(path, path, url, *listed.get(path, (-1, None)), what="submission file")
+        for path, url in selected.items()
+    ]
+    targets = {
+        path: target_inside(workspace.root, PurePosixPath(path), what="submission file")
+        for path in selected
+    }
     scratch = Path(tempfile.mkdtemp(prefix=".checkout-", dir=workspace.metadata_dir))
     try:
-        remote = [
-            RemoteFile(path, path, url, *listed.get(path, (-1, None)))
-            for path, url in selected.items()
-        ]
         try:
-            fetch_files(remote, scratch, progress=progress)
+            fetch_files(remote, scratch, progress=progress, what="submission file")
         except DownloadError as error:
             error.message = f"submission #{number}: {error.message}; nothing was written"
             error.hint = (
@@ -71,10 +119,10 @@ def checkout(
                 "tell the competition organizer"
             )
             raise
-        result = CheckoutResult([], [], [])
+        result = CheckoutResult([], [], [], skipped)
         changed = []
         for path in sorted(selected):
-            local = workspace.root / path
+            local = targets[path]
             if not local.exists():
                 changed.append(path)
             elif filecmp.cmp(scratch / path, local, shallow=False):
@@ -91,7 +139,7 @@ def checkout(
                 hint="pass --force to replace them, or name the files to check out",
             )
         for path in changed:
-            target = workspace.root / path
+            target = targets[path]
             target.parent.mkdir(parents=True, exist_ok=True)
             (scratch / path).replace(target)
             result.written.append(path)
@@ -100,35 +148,75 @@ def checkout(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _listed_files(
-    files: list[dict[str, Any]] | dict[str, Any],
-) -> dict[str, tuple[int, str | None]]:
-    """(size, sha256) of each file the hub lists; hubs that do not give a sha256 (the
-    hosted one) still give the size, which is checked alone then.
+def _listed_files(files: list[dict[str, Any]] | dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """(size, sha256) of each file the hub lists, checked when used; hubs that do not give
+    a sha256 (the hosted one) still give the size, which is checked alone then.
     """
     items = files.get("content", []) if isinstance(files, dict) else files
     return {
-        item["name"]: (int(item["size"]), item.get("sha256"))
+        item["name"]: (item["size"], item.get("sha256"))
         for item in items
-        if item.get("size") is not None
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and "size" in item
     }
 
 
-def _select(links: dict[str, str], paths: list[str]) -> dict[str, str]:
-    for path in links:
-        parts = PurePosixPath(path).parts
-        if PurePosixPath(path).is_absolute() or ".." in parts or not parts:
-            raise PushError(f"the hub sent an unsafe path: {path!r}", hint="tell the organizer")
-    safe = {
-        path: url for path, url in links.items() if PurePosixPath(path).parts[0] not in PROTECTED
-    }
+def _select(
+    root: Path, links: dict[str, str], paths: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The links to restore (those asked for, all by default), and the paths left out with
+    why. Any unsafe name fails the whole checkout before anything is fetched.
+    """
+    if not isinstance(links, dict):
+        raise UntrustedInputError("the hub sent no list of the submission's files", hint=HINT)
+    safe: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for path, url in links.items():
+        name = relative_name(path, what="submission file").as_posix()
+        reason = _not_restorable(root, name)
+        if reason is None:
+            safe[name] = url
+        else:
+            skipped[name] = reason
     if not paths:
-        return safe
+        return safe, skipped
     wanted = {PurePosixPath(path).as_posix() for path in paths}
-    missing = sorted(wanted - safe.keys())
+    missing = sorted(wanted - safe.keys() - skipped.keys())
     if missing:
         raise PushError(
             "not in this submission: " + ", ".join(missing),
             hint="`crunch submission show N` lists its files",
         )
-    return {path: url for path, url in safe.items() if path in wanted}
+    refused = sorted(wanted & skipped.keys())
+    if refused:
+        raise PushError(
+            "never restored: " + ", ".join(f"{path} ({skipped[path]})" for path in refused),
+            hint="download it from the hub's website and check it before using it",
+        )
+    return {path: url for path, url in safe.items() if path in wanted}, {}
+
+
+def _not_restorable(root: Path, path: str) -> str | None:
+    """Why `path` is not written into the workspace, or None when it may be."""
+    if PurePosixPath(path).parts[0] in PROTECTED:
+        return "the workspace's own folder"
+    if _never_restored(path):
+        return "could run code or is a cache"
+    if secret_name_rule(path) is not None:
+        return "named like a secret"
+    folder = root
+    for part in PurePosixPath(path).parts[:-1]:
+        folder = folder / part
+        if (folder / "pyvenv.cfg").is_file():
+            return "inside a virtual environment"
+    return None
+
+
+def _never_restored(path: str) -> bool:
+    return _never_restored_spec().match_file(path)
+
+
+@functools.cache
+def _never_restored_spec() -> pathspec.GitIgnoreSpec:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(NEVER_RESTORED)

@@ -24,17 +24,17 @@ MAX_PATH_CHARACTERS = 1024
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\\\\]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
-_HINT = "nothing was written; tell the competition organizer, the hub sent it"
+HINT = "nothing was written; tell the competition organizer, the hub sent it"
 
 
 def relative_name(name: object, *, what: str) -> PurePosixPath:
     """`name` as a safe relative path, or an error naming what is wrong with it."""
     if not isinstance(name, str) or not name:
-        raise UntrustedInputError(f"the hub sent an empty or missing {what} name", hint=_HINT)
+        raise UntrustedInputError(f"the hub sent an empty or missing {what} name", hint=HINT)
     problem = _problem(name)
     if problem is not None:
         raise UntrustedInputError(
-            f"the hub sent an unsafe {what} name {_quoted(name)}: {problem}", hint=_HINT
+            f"the hub sent an unsafe {what} name {_quoted(name)}: {problem}", hint=HINT
         )
     return PurePosixPath(name)
 

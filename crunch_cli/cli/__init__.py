@@ -2,10 +2,12 @@
 
 Command modules only parse options, call one core function and print its result. This
 module is the single place where a `CrunchError` becomes a line on stderr and an exit
-status; a traceback is shown only with `--debug`.
+status; a traceback is shown only with `--debug`, or for a bug, and then printed like every
+other line: without control sequences or anything shaped like a token.
 """
 
 import sys
+import traceback
 from typing import Annotated, Any
 
 import typer
@@ -13,9 +15,9 @@ import typer.core
 
 from crunch_cli import __version__
 from crunch_cli.cli import commands
+from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
 from crunch_cli.errors import CrunchError
-from crunch_cli.redact import redact
 
 
 class _ReportingGroup(typer.core.TyperGroup):
@@ -31,14 +33,14 @@ class _ReportingGroup(typer.core.TyperGroup):
             report(error)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             raise typer.Exit(130) from None
 
 
 def report(error: CrunchError) -> None:
-    typer.secho(f"error: {redact(error.message)}", fg="red", err=True)
+    echo(f"error: {error.message}", fg="red", err=True)
     if error.hint:
-        typer.echo(f"hint: {redact(error.hint)}", err=True)
+        echo(f"hint: {error.hint}", err=True)
 
 
 app = typer.Typer(
@@ -87,4 +89,8 @@ commands.register(app)
 
 
 def main() -> None:
-    sys.exit(app(standalone_mode=True))
+    try:
+        sys.exit(app(standalone_mode=True))
+    except Exception as error:  # --debug, or a bug: the traceback, made safe to print
+        echo("".join(traceback.format_exception(error)).rstrip(), err=True)
+        sys.exit(getattr(error, "exit_code", 1))

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
@@ -65,11 +66,11 @@ def convert(
         whitelist=_whitelist(ctx.obj) if write_requirements else None,
     )
     for warning in result.conversion.warnings:
-        typer.secho(f"warning: {warning}", fg="yellow", err=True)
+        echo(f"warning: {warning}", fg="yellow", err=True)
     for note in result.notes:
-        typer.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     for path in result.written:
-        typer.echo(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 def _whitelist(state: State) -> "Whitelist | None":

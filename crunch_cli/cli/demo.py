@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from crunch_cli.cli.output import echo
 from crunch_cli.demo import FORMATS, StartHub, Step, TourHub, run_tour
 from crunch_cli.errors import CrunchError
 
@@ -32,19 +33,19 @@ def demo(
         nonlocal steps
         if isinstance(event, Step):
             steps += 1
-            typer.secho(f"\n{steps}. {event.title}", bold=True)
-            typer.echo(f"   {event.explanation}")
-            typer.secho(f"   $ {event.command}", dim=True)
+            echo(f"\n{steps}. {event.title}", bold=True)
+            echo(f"   {event.explanation}")
+            echo(f"   $ {event.command}", dim=True)
         else:
-            typer.echo(f"   {event}")
+            echo(f"   {event}")
 
     try:
         score = run_tour(folder, emit, _hub_starter(), format=format)
         if score is not None:
-            typer.secho(f"\nDone: your demo model scored {score:.4f} on the hub.", bold=True)
+            echo(f"\nDone: your demo model scored {score:.4f} on the hub.", bold=True)
     finally:
         if keep:
-            typer.echo(f"\nEverything is kept in {folder}")
+            echo(f"\nEverything is kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -4,7 +4,7 @@ import time
 
 import typer
 
-from crunch_cli.cli.output import JsonOption, print_json
+from crunch_cli.cli.output import JsonOption, add_row, echo, print_json
 
 
 def ping(ctx: typer.Context) -> None:
@@ -14,7 +14,7 @@ def ping(ctx: typer.Context) -> None:
     base_url = ctx.obj.nearby_base_url()
     started = time.perf_counter()
     HubClient(base_url, timeout=5).competitions()
-    typer.echo(f"{base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
+    echo(f"{base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
 
 
 def list_competitions(
@@ -33,7 +33,8 @@ def list_competitions(
 
     table = Table("name", "format", "status", "title", box=None)
     for competition in competitions:
-        table.add_row(
+        add_row(
+            table,
             competition["name"],
             str(competition.get("format", "")),
             str(competition.get("status", "")),

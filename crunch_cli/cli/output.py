@@ -1,4 +1,10 @@
-"""Shared printing helpers of the Typer layer: transfer progress and sizes."""
+"""Shared printing helpers of the Typer layer: safe lines and tables, transfer progress
+and sizes.
+
+`echo` and `add_row` are how commands print: what they print often comes from a hub, a log
+or an exception, so it goes through `crunch_cli.terminal.shown` (no control sequences, no
+secrets), and table cells are plain text, never rich markup.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from crunch_cli.terminal import shown
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+    from rich.table import Table
 
     from crunch_cli.download import Outcome, RemoteFile
     from crunch_cli.push.upload import Blob
@@ -21,10 +30,28 @@ _Self = TypeVar("_Self", bound="_Transfers")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+def echo(message: object = "", *, err: bool = False, **style: Any) -> None:
+    """`typer.secho`, made safe; `style` is typer's (fg, bold, dim, ...)."""
+    typer.secho(shown(message), err=err, **style)
+
+
+def add_row(table: Table, *cells: object) -> None:
+    from rich.text import Text
+
+    table.add_row(*(Text(shown(cell)) for cell in cells))
+
+
+def print_skipped(skipped: dict[str, str]) -> None:
+    """The submission files a checkout left out, and why (see `crunch_cli.submissions`)."""
+    for path, reason in sorted(skipped.items()):
+        echo(f"not restored: {path} ({reason})", err=True)
+
+
 def print_json(value: Any) -> None:
     import json
 
-    typer.echo(json.dumps(value, indent=2))
+    # JSON escapes control characters itself; secrets are masked like everywhere else.
+    echo(json.dumps(value, indent=2))
 
 
 def submission_selector(value: str) -> int | str:
@@ -97,7 +124,7 @@ class _Transfers:
         with self._lock:
             if self._bar is None or self._total is None:
                 if done:
-                    typer.echo(f"{name}: resuming at {human_size(done)}", err=True)
+                    echo(f"{name}: resuming at {human_size(done)}", err=True)
                 return
             known = self._bar.tasks[self._total].total or 0
             if key in self._tasks:
@@ -121,8 +148,8 @@ class _Transfers:
             if self._bar is not None and key in self._tasks:
                 self._bar.update(self._tasks[key], description=f"{name} ✓")
             else:
-                shown = f" ({human_size(size)})" if size >= 0 else ""
-                typer.echo(f"{name}{shown}: {state}", err=True)
+                sized = f" ({human_size(size)})" if size >= 0 else ""
+                echo(f"{name}{sized}: {state}", err=True)
 
 
 class DownloadProgress(_Transfers):

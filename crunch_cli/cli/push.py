@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crunch_cli.cli.output import human_size
+from crunch_cli.cli.output import add_row, echo, human_size
 from crunch_cli.cli.state import State
 from crunch_cli.workspace import Workspace
 
@@ -68,7 +68,7 @@ def push(
         allow_secrets={_workspace_path(workspace, path) for path in allow_secret or []},
     )
     for note in bundle.notes:
-        typer.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
 
     if dry or export:
         if dry:
@@ -77,7 +77,7 @@ def push(
             from crunch_cli.push.export import export_zip
 
             export_zip(bundle, export, force=force)
-            typer.echo(f"Wrote {export} ({len(bundle.files)} files and manifest.json)")
+            echo(f"Wrote {export} ({len(bundle.files)} files and manifest.json)")
         return
 
     if message is None:
@@ -98,7 +98,7 @@ def push(
             progress=progress,
             chunk_size=chunk_size or CHUNK_SIZE,
         )
-    typer.echo(
+    echo(
         f"Submission #{submission['number']} created: {len(bundle.files)} files, "
         f"{human_size(sent)} sent"
     )
@@ -108,7 +108,7 @@ def push(
 
         config = workspace.config
         run = create_run(client, config, submission=submission["number"])
-        typer.echo(f"Run {run['id']} created; following its logs")
+        echo(f"Run {run['id']} created; following its logs")
         finished = watch(client, config, run["id"], timeout=None)
         report_score(client, config, finished)
         raise_if_failed(finished)
@@ -143,7 +143,8 @@ def _print_manifest(bundle: "Bundle", cache: "UploadCache") -> None:
     for file in bundle.files:
         known = cache.upload_id(file.blob.sha256) is not None
         cached += file.blob.size if known else 0
-        table.add_row(
+        add_row(
+            table,
             archive_path(bundle, file),
             file.kind,
             human_size(file.blob.size),
@@ -152,7 +153,7 @@ def _print_manifest(bundle: "Bundle", cache: "UploadCache") -> None:
         )
     Console().print(table)
     total = bundle.size("code") + bundle.size("model")
-    typer.echo(
+    echo(
         f"{len(bundle.files)} files: code {human_size(bundle.size('code'))}, "
         f"model {human_size(bundle.size('model'))}, total {human_size(total)}; "
         f"{human_size(cached)} already uploaded (cached)"

@@ -4,7 +4,14 @@ from typing import Annotated, Any
 
 import typer
 
-from crunch_cli.cli.output import JsonOption, human_size, print_json, submission_selector
+from crunch_cli.cli.output import (
+    JsonOption,
+    add_row,
+    echo,
+    human_size,
+    print_json,
+    submission_selector,
+)
 from crunch_cli.cli.state import State
 from crunch_cli.workspace import ProjectConfig
 
@@ -36,7 +43,7 @@ def watch(
 
     for item in follow(client, config, run_id, timeout=timeout):
         if "content" in item:
-            typer.echo(item["content"], err=bool(item.get("error")))
+            echo(item["content"], err=bool(item.get("error")))
         else:
             return item
     raise AssertionError("follow() ends with the run")
@@ -46,13 +53,13 @@ def report_score(client: Any, config: ProjectConfig, run: dict[str, Any]) -> Non
     """The score and, when the run made it there, the leaderboard rank."""
     from crunch_cli.runs import outcome
 
-    typer.echo(outcome(run))
+    echo(outcome(run))
     if not run.get("success"):
         return
     board = client.leaderboard(config.competition_name)
     for entry in board.get("entries", []):
         if entry.get("runId") == run["id"]:
-            typer.echo(f"rank {entry['rank']} of {len(board['entries'])} on the leaderboard")
+            echo(f"rank {entry['rank']} of {len(board['entries'])} on the leaderboard")
             return
 
 
@@ -86,7 +93,7 @@ def create(
     if as_json and not wait:
         print_json(run)
         return
-    typer.echo(f"Run {run['id']} created for submission #{run['submission']['number']}")
+    echo(f"Run {run['id']} created for submission #{run['submission']['number']}")
     if wait:
         finished = watch(client, config, run["id"], timeout=None)
         report_score(client, config, finished)
@@ -106,7 +113,8 @@ def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     table = Table("id", "submission", "status", "result", "score", "duration", box=None)
     for run in runs:
-        table.add_row(
+        add_row(
+            table,
             str(run["id"]),
             f"#{run['submission']['number']}",
             run["status"],
@@ -131,7 +139,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
     if as_json:
         print_json(run)
         return
-    typer.echo(f"Run {run['id']} of submission #{run['submission']['number']}: {run['status']}")
+    echo(f"Run {run['id']} of submission #{run['submission']['number']}: {run['status']}")
     for label, field in (
         ("result", None),
         ("score", "score"),
@@ -143,7 +151,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
     ):
         value = _result(run) if field is None else run.get(field)
         if value not in (None, ""):
-            typer.echo(f"  {label:<12}{value}")
+            echo(f"  {label:<12}{value}")
 
 
 @app.command("logs")
@@ -157,10 +165,10 @@ def logs(
     if follow:
         from crunch_cli.runs import outcome
 
-        typer.echo(outcome(watch(client, config, run_id, timeout=None)))
+        echo(outcome(watch(client, config, run_id, timeout=None)))
         return
     for line in client.run_logs(*_key(config), run_id):
-        typer.echo(line["content"], err=bool(line.get("error")))
+        echo(line["content"], err=bool(line.get("error")))
 
 
 @app.command("wait")
@@ -180,7 +188,7 @@ def wait(
         if "content" not in item:
             finished = item
     assert finished is not None
-    typer.echo(outcome(finished))
+    echo(outcome(finished))
     raise_if_failed(finished)
 
 
@@ -189,7 +197,7 @@ def terminate(ctx: typer.Context, run_id: RunId) -> None:
     """Stop a queued or running run."""
     config, client = _project(ctx)
     run = client.terminate_run(*_key(config), run_id)
-    typer.echo(f"Run {run['id']}: {run['status'].lower()}")
+    echo(f"Run {run['id']}: {run['status'].lower()}")
 
 
 def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
@@ -208,7 +216,8 @@ def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
         mine = entry.get("projectName") == workspace.config.project_name and (
             entry.get("userId") == workspace.config.user_id
         )
-        table.add_row(
+        add_row(
+            table,
             str(entry["rank"]),
             str(entry.get("userLogin", "")),
             str(entry.get("projectName", "")) + (" ←" if mine else ""),
@@ -239,7 +248,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if competition.get("runTimeLimitSeconds"):
         lines.append(("run limits", _run_limits(competition)))
     for label, value in lines:
-        typer.echo(f"{label:<13}{value}")
+        echo(f"{label:<13}{value}")
 
 
 def _run_limits(competition: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.output import DownloadProgress
+from crunch_cli.cli.output import DownloadProgress, echo, print_skipped
 from crunch_cli.cli.state import State
 from crunch_cli.errors import WorkspaceError
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
@@ -81,11 +81,12 @@ def setup(
     restored = result.restored
     if restored is not None:
         count = len(restored.written) + len(restored.unchanged)
-        typer.echo(f"Restored {count} files of your last submission")
+        echo(f"Restored {count} files of your last submission")
         if restored.kept:
-            typer.echo("Kept your local version of: " + ", ".join(restored.kept))
-    typer.echo(f"Workspace ready in {where}")
-    typer.echo(f"Next: cd {where} && crunch test")
+            echo("Kept your local version of: " + ", ".join(restored.kept))
+        print_skipped(restored.skipped)
+    echo(f"Workspace ready in {where}")
+    echo(f"Next: cd {where} && crunch test")
 
 
 def download(
@@ -108,7 +109,7 @@ def download(
             client, workspace, size_variant=size, force=force, progress=progress
         )
     fresh = sum(outcome is not Outcome.UP_TO_DATE for outcome in outcomes.values())
-    typer.echo(
+    echo(
         f"{len(outcomes)} data files in {_relative(workspace.data_dir)}"
         f" ({fresh} downloaded, {len(outcomes) - fresh} already up to date)"
     )
@@ -132,7 +133,7 @@ def update_token(
     state: State = ctx.obj
     workspace = Workspace.find()
     renew_token(workspace, _read_token(token), base_url=state.api_base_url)
-    typer.echo(f"Token updated in {_relative(workspace.metadata_dir)}")
+    echo(f"Token updated in {_relative(workspace.metadata_dir)}")
 
 
 def setup_command(ctx: typer.Context) -> None:
@@ -142,8 +143,8 @@ def setup_command(ctx: typer.Context) -> None:
 
     state: State = ctx.obj
     line, valid_until = make_setup_command(Workspace.find(), base_url=state.api_base_url)
-    typer.echo(line)
-    typer.echo(
+    typer.echo(line)  # the one line meant to carry a token: not masked
+    echo(
         f"It works once, until {valid_until:%Y-%m-%d %H:%M:%S} UTC; "
         "whoever runs it gets a token of this project.",
         err=True,

@@ -8,8 +8,11 @@ import typer
 from crunch_cli.cli.output import (
     DownloadProgress,
     JsonOption,
+    add_row,
+    echo,
     human_size,
     print_json,
+    print_skipped,
     submission_selector,
 )
 from crunch_cli.cli.state import State
@@ -40,7 +43,8 @@ def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     table = Table("#", "created", "type", "size", "message", box=None)
     for submission in submissions:
-        table.add_row(
+        add_row(
+            table,
             str(submission["number"]),
             str(submission.get("createdAt", ""))[:19].replace("T", " "),
             str(submission.get("type", "")),
@@ -65,12 +69,12 @@ def show(
     if as_json:
         print_json({**submission, "files": files})
         return
-    typer.echo(f"Submission #{submission['number']} ({submission.get('type', '')})")
-    typer.echo(f"  created   {submission.get('createdAt', '')}")
-    typer.echo(f"  message   {submission.get('message') or ''}")
-    typer.echo(f"  main file {submission.get('mainFilePath', '')}")
+    echo(f"Submission #{submission['number']} ({submission.get('type', '')})")
+    echo(f"  created   {submission.get('createdAt', '')}")
+    echo(f"  message   {submission.get('message') or ''}")
+    echo(f"  main file {submission.get('mainFilePath', '')}")
     for file in files:
-        typer.echo(f"  {human_size(file.get('size') or 0):>9}  {file['name']}")
+        echo(f"  {human_size(file.get('size') or 0):>9}  {file['name']}")
 
 
 @app.command("checkout")
@@ -107,7 +111,8 @@ def checkout(
             force=force,
             progress=progress,
         )
-    typer.echo(
+    print_skipped(result.skipped)
+    echo(
         f"Submission #{resolved}: {len(result.written)} files written, "
         f"{len(result.unchanged)} already identical"
     )
@@ -128,12 +133,12 @@ def search(
         print_json(libraries)
         return
     if not libraries:
-        typer.echo(f"no whitelisted library matches {name!r}")
+        echo(f"no whitelisted library matches {name!r}")
         raise typer.Exit(1)
     for library in libraries:
         aliases = ", ".join(library.get("aliases") or [])
         standard = " (standard library)" if library.get("standard") else ""
-        typer.echo(f"{library['name']}{standard}" + (f"  aliases: {aliases}" if aliases else ""))
+        echo(f"{library['name']}{standard}" + (f"  aliases: {aliases}" if aliases else ""))
 
 
 @whitelist_app.command("validate")
@@ -159,6 +164,6 @@ def validate(
     forbidden = forbidden_libraries(client, parsed)
     if forbidden:
         for name in forbidden:
-            typer.echo(f"not allowed: {name}", err=True)
+            echo(f"not allowed: {name}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"all {len(parsed)} requirements are allowed")
+    echo(f"all {len(parsed)} requirements are allowed")

@@ -4,14 +4,15 @@ from typing import Annotated
 
 import typer
 
+from crunch_cli.cli.output import echo
 from crunch_cli.workspace import Workspace
 
 
 def _echo_output(source: str, line: str) -> None:
     if source == "runner":
-        typer.secho(line, dim=True, err=True)
+        echo(line, dim=True, err=True)
     else:
-        typer.echo(line, err=source == "stderr")
+        echo(line, err=source == "stderr")
 
 
 def test(
@@ -93,5 +94,5 @@ def test(
     report = test_workspace(Workspace.find(), options, _echo_output)
     Console(soft_wrap=True).print(render(report))
     for line in failure_lines(report):
-        typer.secho(line, fg="red", err=True)
+        echo(line, fg="red", err=True)
     report.raise_for_failure()
