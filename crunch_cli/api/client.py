@@ -21,6 +21,7 @@ from crunch_cli.redact import register_secret
 if TYPE_CHECKING:
     import requests
 
+    from crunch_cli.api.streams import Body
     from crunch_cli.workspace import Workspace
 
 DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
@@ -292,7 +293,7 @@ class HubClient:
     def upload(self, upload_id: str) -> dict[str, Any]:
         return cast("dict[str, Any]", self.call("GET", f"/v1/uploads/{_segment(upload_id)}"))
 
-    def upload_chunk(self, upload_id: str, chunk: dict[str, Any], data: bytes) -> None:
+    def upload_chunk(self, upload_id: str, chunk: dict[str, Any], data: bytes | Body) -> None:
         """Send one chunk through its presigned URL and confirm it with the returned ETag."""
         number = chunk["number"]
         base = f"/v1/uploads/{_segment(upload_id)}/chunks/{number}"

@@ -54,13 +54,14 @@ def open_download(session: Session, url: str, offset: int) -> Iterator[Download]
 
 
 class Body:
-    """A request body read from `read(offset, size)` in blocks, calling `check` before each:
-    a body that raises there ends the request at once, whatever its size.
+    """A request body read from `read(offset, size)` a block at a time, calling `check`
+    whenever the HTTP stack asks for more: a `check` that raises ends the request at once,
+    whatever its size.
 
     `tell`/`seek` let urllib3 rewind it when it retries the request.
     """
 
-    BLOCK = 1 << 16
+    BLOCK = 1 << 20
 
     def __init__(
         self, read: Callable[[int, int], bytes], size: int, check: Callable[[], None]
@@ -69,15 +70,23 @@ class Body:
         self._size = size
         self._check = check
         self._position = 0
+        self._block = b""
+        self._block_start = 0
 
     def __len__(self) -> int:
         return self._size
 
-    def read(self, amount: int = -1) -> bytes:
+    def read(self, amount: int | None = -1) -> bytes:
         self._check()
         left = self._size - self._position
-        amount = left if amount is None or amount < 0 else min(amount, left, self.BLOCK)
-        data = self._read(self._position, amount) if amount > 0 else b""
+        amount = left if amount is None or amount < 0 else min(amount, left)
+        if amount <= 0:
+            return b""
+        inside = self._position - self._block_start
+        if not 0 <= inside < len(self._block):
+            self._block = self._read(self._position, min(self.BLOCK, left))
+            self._block_start, inside = self._position, 0
+        data = self._block[inside : inside + amount]
         self._position += len(data)
         return data
 

@@ -15,13 +15,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 from crunch_cli.api import HubClient
+from crunch_cli.api.streams import Body
 from crunch_cli.errors import ApiError, HubError, HubUnreachableError, NotFoundError, PushError
+from crunch_cli.workers import Batch
 from crunch_cli.workspace import atomic_write_json
 
 CACHE_FILE = "upload-cache.json"
@@ -211,8 +212,7 @@ def upload_blobs(
     unique = {blob.sha256: blob for blob in blobs}
     uploader = _Uploader(client, cache, progress, sleep, chunk_size)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique) or 1))) as pool:
-            results = list(pool.map(uploader.ensure, unique.values()))
+        results = uploader.batch.map(uploader.ensure, unique.values(), workers=workers)
     except Exception:
         discard_uploads(client, cache, uploader.started)
         raise
@@ -258,6 +258,7 @@ class _Uploader:
         self.sent_bytes = 0
         self.reused = 0
         self.started: dict[str, str] = {}  # sha256 -> upload id, created or resumed here
+        self.batch = Batch()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(WORKERS)
 
@@ -280,8 +281,9 @@ class _Uploader:
         if self.progress:
             self.progress.start(blob, already)
         pending = [chunk for chunk in chunks if not chunk.get("completed")]
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            list(pool.map(lambda chunk: self._send_chunk(upload["id"], blob, chunk), pending))
+        self.batch.map(
+            lambda chunk: self._send_chunk(upload["id"], blob, chunk), pending, workers=WORKERS
+        )
         completed = self.client.complete_upload(upload["id"])
         if completed.get("status") != "SUCCEEDED":
             raise PushError(
@@ -316,12 +318,14 @@ class _Uploader:
             self._send_chunk_now(upload_id, blob, chunk)
 
     def _send_chunk_now(self, upload_id: str, blob: Blob, chunk: dict[str, Any]) -> None:
-        data = blob.read(chunk["offset"], chunk["size"])
+        offset, size = int(chunk["offset"]), int(chunk["size"])
+        body = Body(lambda start, amount: blob.read(offset + start, amount), size, self.batch.check)
         for attempt in range(ATTEMPTS):
             if attempt:
                 self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                body.seek(0)
             try:
-                self.client.upload_chunk(upload_id, chunk, data)
+                self.client.upload_chunk(upload_id, chunk, body)
                 break
             except HubUnreachableError:
                 if attempt == ATTEMPTS - 1:
@@ -330,6 +334,6 @@ class _Uploader:
                 if error.status < 500 or attempt == ATTEMPTS - 1:
                     raise
         with self._lock:
-            self.sent_bytes += len(data)
+            self.sent_bytes += size
         if self.progress:
-            self.progress.advance(blob, len(data))
+            self.progress.advance(blob, size)
