@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -271,6 +272,47 @@ def test_a_killed_push_resumes_and_sends_only_the_missing_chunks(
     assert "model.bin: resuming at 2.0 MB" in result.stderr
     assert received_bytes(hub) - before == len(model)
     assert "Submission #2 created" in result.stdout
+
+
+def test_ctrl_c_stops_a_push_within_a_second_and_the_next_push_resumes(
+    workspace, hub, dropping_proxy, crunch
+):
+    proxy = dropping_proxy(hold_puts_after=3 + 2)  # the code files, then 2 model chunks
+    model = os.urandom(5_000_000)
+    write(
+        workspace, {"main.py": MAIN, "requirements.txt": "pandas\n", "resources/model.bin": model}
+    )
+    command = [sys.executable, "-m", "crunch_cli", "--api-base-url", proxy.url]
+    child = subprocess.Popen(
+        [*command, "push", "-m", "x", "--chunk-size", "1000000"],
+        cwd=workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        # Five chunks confirmed, the sixth held by the proxy.
+        while (proxy.puts <= 3 + 2 or confirmed_chunks(hub) < 3 + 2) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        interrupted = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=10)
+        stopped = time.monotonic() - interrupted
+    finally:
+        child.kill()
+
+    assert child.returncode == 130
+    assert child.stderr is not None and child.stderr.read().strip().endswith("interrupted")
+    assert stopped < 1.0
+    proxy.hold_puts_after = None
+    result = crunch("--api-base-url", proxy.url, "push", "-m", "again", "--chunk-size", "1000000")
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"model\.bin: resuming at [1-4]\.0 MB", result.stderr), result.stderr
+    assert "Submission #1 created" in result.stdout
 
 
 def test_dry_run_lists_the_bundle_with_the_hub_stopped(workspace, crunch):
