@@ -99,7 +99,7 @@ class _Transfers:
             )
 
             self._bar = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),  # names come from a hub
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
@@ -133,7 +133,7 @@ class _Transfers:
                 self._bar.advance(self._total, done - previous)
             else:
                 self._tasks[key] = self._bar.add_task(
-                    name, total=size if size >= 0 else None, completed=done
+                    shown(name), total=size if size >= 0 else None, completed=done
                 )
                 self._bar.update(self._total, total=known + max(size, 0), completed=None)
                 self._bar.advance(self._total, done)
@@ -146,7 +146,7 @@ class _Transfers:
     def _line(self, key: str, name: str, size: int, state: str) -> None:
         with self._lock:
             if self._bar is not None and key in self._tasks:
-                self._bar.update(self._tasks[key], description=f"{name} ✓")
+                self._bar.update(self._tasks[key], description=f"{shown(name)} ✓")
             else:
                 sized = f" ({human_size(size)})" if size >= 0 else ""
                 echo(f"{name}{sized}: {state}", err=True)
