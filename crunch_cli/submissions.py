@@ -28,7 +28,7 @@ from crunch_cli.errors import (
     UntrustedInputError,
     WorkspaceExistsError,
 )
-from crunch_cli.push.files import ALWAYS_IGNORED
+from crunch_cli.push.files import ALWAYS_IGNORED, VIRTUAL_ENVIRONMENT_MARK
 from crunch_cli.secret_names import secret_name_rule
 from crunch_cli.untrusted import HINT, relative_name, target_inside
 from crunch_cli.workspace import (
@@ -206,7 +206,7 @@ def _not_restorable(root: Path, path: str) -> str | None:
     folder = root
     for part in PurePosixPath(path).parts[:-1]:
         folder = folder / part
-        if (folder / "pyvenv.cfg").is_file():
+        if (folder / VIRTUAL_ENVIRONMENT_MARK).is_file():
             return "inside a virtual environment"
     return None
 

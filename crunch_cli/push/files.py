@@ -1,7 +1,7 @@
 """Which files of a workspace make up a submission.
 
 Code files are the workspace minus what never belongs in a submission (data, metadata,
-caches, secrets) and minus whatever the user's `.gitignore` files exclude, with git's own
+caches, secrets, virtual environments: any folder with a `pyvenv.cfg`) and minus whatever the user's `.gitignore` files exclude, with git's own
 semantics: a nested `.gitignore` rules its own folder, the deepest matching rule wins, `!`
 re-includes, and an ignored folder is not entered. Model files are everything under the
 model directory, filtered by the same defaults and by the `.gitignore` files inside it only:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pathspec
 
 GITIGNORE = ".gitignore"
+VIRTUAL_ENVIRONMENT_MARK = "pyvenv.cfg"
 # Never part of a submission, whatever the .gitignore files say. Other files that look like
 # secrets are not dropped silently but refused (push/secrets.py); `.env` stays here because
 # pushes have always left it behind without a word, and a refusal would break them.
@@ -84,6 +85,8 @@ def _walk(root: Path, top: Path, *, excluded_top: set[str]) -> Iterator[LocalFil
                     continue
                 if entry.is_symlink():
                     _check_inside(Path(entry.path), real_root, root)
+                if is_dir and (Path(entry.path) / VIRTUAL_ENVIRONMENT_MARK).is_file():
+                    continue  # a virtual environment: installed packages, not the user's code
                 if is_dir:
                     stack.append((Path(entry.path), path, rules))
                 elif entry.is_file(follow_symlinks=True):

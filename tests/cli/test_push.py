@@ -83,6 +83,8 @@ def test_push_follows_gitignore_rules_for_code_and_model_files(workspace, crunch
             "lib/generated_ok.py": "x",
             "notes/.env": "SECRET=1",
             "notes/cache/__pycache__/m.pyc": b"x",
+            "myenv/pyvenv.cfg": "home = /usr/bin\n",
+            "myenv/lib/python3.11/site-packages/pkg.py": "x = 1\n",
             "resources/model.bin": b"weights",
             "resources/.gitignore": "*.tmp\ncheckpoints/\n",
             "resources/partial.tmp": b"x",
