@@ -1,12 +1,13 @@
 """Which files of a workspace make up a submission.
 
 Code files are the workspace minus what never belongs in a submission (data, metadata,
-caches, secrets, virtual environments: any folder with a `pyvenv.cfg`) and minus whatever the user's `.gitignore` files exclude, with git's own
-semantics: a nested `.gitignore` rules its own folder, the deepest matching rule wins, `!`
-re-includes, and an ignored folder is not entered. Model files are everything under the
-model directory, filtered by the same defaults and by the `.gitignore` files inside it only:
-a root `.gitignore` very often excludes the model directory from git, and that must not
-silently empty the submission.
+caches, secrets, virtual environments: any folder with a `pyvenv.cfg`) and minus whatever
+the user's `.gitignore` files exclude, with git's own semantics: a nested `.gitignore`
+rules its own folder, the deepest matching rule wins, `!` re-includes, and an ignored
+folder is not entered. Model files are everything under the model directory, filtered by
+the same defaults and by the `.gitignore` files inside it only: a root `.gitignore` very
+often excludes the model directory from git, and that must not silently empty the
+submission.
 """
 
 from __future__ import annotations
