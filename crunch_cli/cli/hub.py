@@ -15,6 +15,9 @@ import typer
 from crunch_cli.setup_line import setup_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from crunch_cli.hub.competition_modules import StoredModule
     from crunch_cli.hub.settings import HubSettings
 
 DEFAULT_ROOT = Path("crunch-hub")
@@ -22,13 +25,16 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 DEMO_USER = "demo"
 DEMO_PROJECT = "starter"
 FORMAT_CHOICES = ("timeseries", "cross-sectional", "stream")
+UNSTRUCTURED = "unstructured"
 
 app = typer.Typer(
     name="hub",
     help="Run a competition hub and manage its competitions (for organizers).",
     no_args_is_help=True,
 )
-competition_app = typer.Typer(help="Create and list the hub's competitions.", no_args_is_help=True)
+competition_app = typer.Typer(
+    help="Create, list and change the hub's competitions.", no_args_is_help=True
+)
 app.add_typer(competition_app, name="competition")
 
 RootOption = Annotated[
@@ -59,6 +65,10 @@ def _check_format(value: str) -> str:
     if value.lower() not in FORMAT_CHOICES:
         raise typer.BadParameter(f"choose one of: {', '.join(FORMAT_CHOICES)}")
     return value.lower()
+
+
+def _check_competition_format(value: str) -> str:
+    return UNSTRUCTURED if value.lower() == UNSTRUCTURED else _check_format(value)
 
 
 def _token_command(competition: str, user: str, project: str, root: Path, url: str) -> str:
@@ -206,13 +216,31 @@ def create_competition(
     data_dir: Annotated[
         Path,
         typer.Option(
-            "--data-dir", help="Folder with X_train, y_train, X_test, example_prediction parquet."
+            "--data-dir",
+            help="Folder with X_train, y_train, X_test, example_prediction parquet; for "
+            "unstructured, any files (hidden/ stays on the hub).",
         ),
     ],
     format: Annotated[
         str,
-        typer.Option("--format", callback=_check_format, help=", ".join(FORMAT_CHOICES) + "."),
+        typer.Option(
+            "--format",
+            callback=_check_competition_format,
+            help=", ".join((*FORMAT_CHOICES, UNSTRUCTURED)) + ".",
+        ),
     ] = "timeseries",
+    modules: Annotated[
+        Path | None,
+        typer.Option(
+            "--modules",
+            help="Unstructured: folder with runner.py, scoring.py (and optionally "
+            "leaderboard.py, reward.py, submission.py).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="Unstructured: the target's name. Default: target."),
+    ] = None,
     id_column: Annotated[str, typer.Option("--id-column")] = "id",
     moon_column: Annotated[
         str, typer.Option("--moon-column", help="Time column (ignored for cross-sectional).")
@@ -223,33 +251,102 @@ def create_competition(
         int, typer.Option("--embargo", min=0, help="Moons left out before each test moon.")
     ] = 0,
     metric: Annotated[
-        str | None,
-        typer.Option("--metric", help="spearman, accuracy, rmse or logloss. Default: per format."),
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            help="spearman, accuracy, rmse or logloss (default: per format). Unstructured: "
+            "any names its scoring.py computes, repeatable; the first ranks.",
+        ),
     ] = None,
+    lower_is_better: Annotated[
+        bool,
+        typer.Option("--lower-is-better", help="Unstructured: lower scores rank higher."),
+    ] = False,
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Register a competition from a folder of parquet files."""
+    """Register a competition from a data folder (and, for unstructured, its modules)."""
+    from crunch_cli.errors import CrunchError
     from crunch_cli.hub import organizer
 
-    summary = organizer.create_competition(
-        _settings(root, database_url),
-        name,
-        data_dir,
-        format=format,
-        id_column=id_column,
-        moon_column=moon_column,
-        target_column=target_column,
-        prediction_column=prediction_column,
-        embargo=embargo,
-        metric=metric,
-        display_name=display_name,
-    )
+    settings = _settings(root, database_url)
+    metrics = metric or []
+    if format == UNSTRUCTURED:
+        if modules is None:
+            raise CrunchError(
+                "an unstructured competition needs its modules",
+                hint="pass --modules DIR, the folder holding runner.py and scoring.py",
+            )
+        summary = organizer.create_unstructured_competition(
+            settings,
+            name,
+            data_dir,
+            modules,
+            metrics=metrics,
+            target=target or organizer.DEFAULT_TARGET,
+            lower_is_better=lower_is_better,
+            display_name=display_name,
+        )
+    else:
+        given = [
+            option
+            for option, value in (
+                ("--modules", modules),
+                ("--target", target),
+                ("--lower-is-better", lower_is_better),
+            )
+            if value
+        ]
+        if given or len(metrics) > 1:
+            raise CrunchError(
+                f"{', '.join(given) or 'a second --metric'} only goes with --format unstructured",
+                hint=f"the {format} format runs and scores with the hub's own modules: drop it "
+                "(--target-column names its target column)",
+            )
+        summary = organizer.create_competition(
+            settings,
+            name,
+            data_dir,
+            format=format,
+            id_column=id_column,
+            moon_column=moon_column,
+            target_column=target_column,
+            prediction_column=prediction_column,
+            embargo=embargo,
+            metric=metrics[0] if metrics else None,
+            display_name=display_name,
+        )
     typer.echo(f"created competition {summary.name} (id {summary.id}, {summary.format})")
     for item in summary.files:
         where = "hidden" if item.hidden else "release"
         typer.echo(f"  {where:8} {item.key:20} {item.size:>12,} bytes  sha256 {item.sha256[:12]}")
+    _echo_modules(summary.modules)
+
+
+@competition_app.command("modules")
+def competition_modules(
+    name: Annotated[str, typer.Argument(help="Competition name.")],
+    modules: Annotated[
+        Path,
+        typer.Argument(help="Folder with runner.py, scoring.py (and optional others)."),
+    ],
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Replace an unstructured competition's modules (runner.py, scoring.py, ...)."""
+    from crunch_cli.hub import organizer
+
+    stored = organizer.replace_modules(_settings(root, database_url), name, modules)
+    typer.echo(f"replaced the modules of {name}")
+    _echo_modules(stored)
+
+
+def _echo_modules(modules: "Sequence[StoredModule]") -> None:
+    for item in modules:
+        typer.echo(
+            f"  module   {item.kind + '.py':20} {item.size:>12,} bytes  sha256 {item.sha256[:12]}"
+        )
 
 
 @competition_app.command("list")

@@ -25,6 +25,8 @@ from crunch_cli.hub.routes import (
     data,
     leaderboards,
     libraries,
+    metrics,
+    modules,
     runs,
     submissions,
     tokens,
@@ -37,6 +39,7 @@ from crunch_cli.hub.store import HubStore
 ROUTERS = (
     tokens,
     competitions,
+    metrics,
     data,
     users,
     libraries,
@@ -161,6 +164,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.add_exception_handler(PoolTimeoutError, _database_busy)
     for module in ROUTERS:
         app.include_router(module.router)
+    modules.install(app, settings)
     web.install(app, settings)
     app.add_middleware(CollapseSlashes)
     app.add_middleware(RequestLimit, limit=settings.max_requests_in_flight)

@@ -329,3 +329,40 @@ class RunLog(Base):
     error: Mapped[bool] = mapped_column(Boolean, default=False)
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CompetitionModule(Base):
+    """One of the competition's own modules (`runner`, `scoring`, ...), served to clients
+    and runs as the source it was registered with. A replacement writes new rows: the
+    blobs themselves never change.
+    """
+
+    __tablename__ = "competition_modules"
+    __table_args__ = (UniqueConstraint("competition_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CompetitionMetric(Base):
+    """A metric of a competition that ships its own scoring module, which computes them
+    all; the one at `position` 0 ranks the leaderboard. Built-in formats have none here:
+    their one metric is `Competition.metric`.
+    """
+
+    __tablename__ = "competition_metrics"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "name"),
+        UniqueConstraint("competition_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    lower_is_better: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,17 +1,20 @@
-"""What an organizer does to a hub: register a competition from parquet files, mint
-setup tokens. The `crunch hub ...` commands and the tests call these directly on the hub's
-root folder; no HTTP involved.
+"""What an organizer does to a hub: register a competition from parquet files, or from
+any data files and its own modules, mint setup tokens. The `crunch hub ...` commands and
+the tests call these directly on the hub's root folder; no HTTP involved.
 
-A data folder holds `X_train`, `y_train`, `X_test`, `example_prediction` and optionally
-`y_test` (all `.parquet`); these form the public release. A `hidden/` sub-folder with
-`X_test.parquet` and `y_test.parquet` stays on the hub, for its own runs.
+For the built-in formats, a data folder holds `X_train`, `y_train`, `X_test`,
+`example_prediction` and optionally `y_test` (all `.parquet`); these form the public
+release. A `hidden/` sub-folder with `X_test.parquet` and `y_test.parquet` stays on the
+hub, for its own runs. An unstructured competition releases every file of its data folder
+but those under `hidden/` (see `data_folder`), and brings the modules that run and score
+its submissions (see `module_check`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
-from crunch_cli.hub import lookups, tokens
-from crunch_cli.hub.models import Check, Competition, DataFile, Phase, Project, Round, User, utcnow
+from crunch_cli.hub import data_folder, lookups, tokens
+from crunch_cli.hub.competition_modules import StoredModule, store_modules, stored_modules
+from crunch_cli.hub.models import (
+    Check,
+    Competition,
+    CompetitionMetric,
+    DataFile,
+    Phase,
+    Project,
+    Round,
+    User,
+    utcnow,
+)
+from crunch_cli.hub.module_check import read_modules
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
 
@@ -44,8 +59,10 @@ DEFAULT_CHECKS = {
     "STREAM": ("COLUMNS_NAME", "NANS", "IDS", "MOONS"),
 }
 ROUND_LENGTH = timedelta(days=365)
+UNSTRUCTURED = "UNSTRUCTURED"
+DEFAULT_TARGET = "target"
 
-HIDDEN_DIRECTORY = "hidden"
+HIDDEN_DIRECTORY = data_folder.HIDDEN_DIRECTORY
 RELEASE_FILES = ("X_train", "y_train", "X_test", "y_test", "example_prediction")
 OPTIONAL_FILES = ("y_test",)
 HIDDEN_FILES = ("X_test", "y_test")
@@ -81,6 +98,7 @@ class CompetitionSummary:
     format: str
     metric: str
     files: tuple[DataFileSummary, ...]
+    modules: tuple[StoredModule, ...] = ()
 
 
 def create_competition(
@@ -123,10 +141,10 @@ def create_competition(
         stored = [(key, path, hidden, *store.blobs.put_file(path)) for key, path, hidden in files]
         try:
             with store.session() as session:
-                now = utcnow()
-                competition = Competition(
-                    name=name,
-                    display_name=display_name or name,
+                competition = _competition_row(
+                    name,
+                    display_name,
+                    limits,
                     format=wire_format,
                     metric=metric,
                     embargo=embargo,
@@ -136,15 +154,6 @@ def create_competition(
                     prediction_column=prediction_column,
                     features=features,
                     splits=splits,
-                    **dataclasses.asdict(limits or CompetitionLimits()),
-                    rounds=[
-                        Round(
-                            number=1,
-                            start=now,
-                            end=now + ROUND_LENGTH,
-                            phases=[Phase(type="SUBMISSION", start=now, end=now + ROUND_LENGTH)],
-                        )
-                    ],
                     checks=check_rows,
                     data_files=[
                         DataFile(
@@ -165,9 +174,99 @@ def create_competition(
             raise _name_taken(name) from error
 
 
+def create_unstructured_competition(
+    settings: HubSettings,
+    name: str,
+    data_dir: Path,
+    modules_dir: Path,
+    *,
+    metrics: Sequence[str],
+    target: str = DEFAULT_TARGET,
+    lower_is_better: bool = False,
+    display_name: str | None = None,
+    limits: CompetitionLimits | None = None,
+) -> CompetitionSummary:
+    """Register a competition that runs and scores submissions with its own modules.
+
+    The modules are checked (never run) and the data folder walked before anything is
+    written; the first metric ranks the leaderboard, and `lower_is_better` says which way
+    for every metric.
+    """
+    _check_name(name, "competition name")
+    _check_name(target, "target name")
+    metric_names = _check_metric_names(metrics)
+    modules = read_modules(Path(modules_dir))
+    files = data_folder.collect(Path(data_dir))
+
+    with HubStore(settings) as store:
+        with store.session() as session:
+            if session.scalars(select(Competition).where(Competition.name == name)).first():
+                raise _name_taken(name)
+        stored = [(file, *_put_file(store, file.source)) for file in files]
+        try:
+            with store.session() as session:
+                competition = _competition_row(
+                    name,
+                    display_name,
+                    limits,
+                    format=UNSTRUCTURED,
+                    metric=metric_names[0],
+                    id_column="id",
+                    moon_column=None,
+                    target_column=target,
+                    prediction_column="prediction",
+                    data_files=[
+                        DataFile(
+                            key=file.name,
+                            name=file.name,
+                            blob_key=blob_key,
+                            size=size,
+                            sha256=sha256,
+                            hidden=file.hidden,
+                        )
+                        for file, blob_key, size, sha256 in stored
+                    ],
+                )
+                session.add(competition)
+                session.flush()
+                session.add_all(
+                    CompetitionMetric(
+                        competition_id=competition.id,
+                        position=position,
+                        name=metric_name,
+                        lower_is_better=lower_is_better,
+                    )
+                    for position, metric_name in enumerate(metric_names)
+                )
+                return _summary(competition, store_modules(store, session, competition.id, modules))
+        except IntegrityError as error:  # lost a race with another create of that name
+            raise _name_taken(name) from error
+
+
+def replace_modules(
+    settings: HubSettings, competition: str, modules_dir: Path
+) -> tuple[StoredModule, ...]:
+    """Make the modules of `modules_dir` the competition's only ones (a kind the folder
+    lacks is removed), checked like at registration; returns them.
+    """
+    modules = read_modules(Path(modules_dir))
+    with HubStore(settings) as store, store.session() as session:
+        row = _find_competition(session, competition)
+        if row.format != UNSTRUCTURED:
+            raise CrunchError(
+                f"competition {competition!r} is {row.format}: the hub runs and scores it "
+                "with its own modules",
+                hint="only competitions created with --format unstructured take modules",
+            )
+        return tuple(store_modules(store, session, row.id, modules))
+
+
 def list_competitions(settings: HubSettings) -> list[CompetitionSummary]:
     with HubStore(settings) as store, store.session(write=False) as session:
-        return [_summary(row) for row in session.scalars(select(Competition).order_by("id"))]
+        return [
+            _summary(row, stored_modules(session, row.id))
+            for row in session.scalars(select(Competition).order_by("id"))
+        ]
 
 
 def update_limits(settings: HubSettings, competition: str, **changes: int) -> CompetitionLimits:
@@ -246,7 +345,53 @@ def _find_competition(session: Session, name: str) -> Competition:
     return row
 
 
-def _summary(row: Competition) -> CompetitionSummary:
+def _competition_row(
+    name: str, display_name: str | None, limits: CompetitionLimits | None, **columns: Any
+) -> Competition:
+    """A new competition, open for one round from now on."""
+    now = utcnow()
+    return Competition(
+        name=name,
+        display_name=display_name or name,
+        **dataclasses.asdict(limits or CompetitionLimits()),
+        rounds=[
+            Round(
+                number=1,
+                start=now,
+                end=now + ROUND_LENGTH,
+                phases=[Phase(type="SUBMISSION", start=now, end=now + ROUND_LENGTH)],
+            )
+        ],
+        **columns,
+    )
+
+
+def _put_file(store: HubStore, path: Path) -> tuple[str, int, str]:
+    try:
+        return store.blobs.put_file(path)
+    except OSError as error:
+        raise CrunchError(
+            f"cannot store {path}: {error.strerror or error}",
+            hint="check that it is readable and the hub's folder writable; nothing was registered",
+        ) from error
+
+
+def _check_metric_names(names: Sequence[str]) -> list[str]:
+    if not names:
+        raise CrunchError(
+            "an unstructured competition needs at least one metric",
+            hint="pass --metric NAME (repeat it for more; the first ranks the leaderboard)",
+        )
+    for metric in names:
+        _check_name(metric, "metric name")
+    if len(set(names)) != len(names):
+        raise CrunchError(
+            f"a metric is named twice in {', '.join(names)}", hint="name each metric once"
+        )
+    return list(names)
+
+
+def _summary(row: Competition, modules: Sequence[StoredModule] = ()) -> CompetitionSummary:
     return CompetitionSummary(
         id=row.id,
         name=row.name,
@@ -257,6 +402,7 @@ def _summary(row: Competition) -> CompetitionSummary:
             DataFileSummary(item.key, item.name, item.size, item.sha256, item.hidden)
             for item in row.data_files
         ),
+        modules=tuple(modules),
     )
 
 

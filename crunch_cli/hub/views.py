@@ -8,9 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crunch_cli.hub.models import Competition, Phase, Project, Round, User, utcnow
+
+if TYPE_CHECKING:
+    from crunch_cli.hub.metrics import Metric, Target
+
+METRIC_DECIMALS = 6  # how many decimals a client shows of a score
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,4 +100,32 @@ def project(row: Project) -> dict[str, Any]:
         "name": row.name,
         "createdAt": iso(row.created_at),
         "competitionId": row.competition_id,
+    }
+
+
+def target(item: Target) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "displayName": item.name,
+        "virtual": False,
+        "primary": True,
+    }
+
+
+def metric(item: Metric, of: Target) -> dict[str, Any]:
+    """`score` marks the metric that ranks the leaderboard; `target` is the parent that
+    crunch-cli's `competition.metrics.list()` reads each metric's target from.
+    """
+    return {
+        "id": item.id,
+        "name": item.name,
+        "displayName": item.name,
+        "unit": {"prefix": None, "scale": METRIC_DECIMALS, "suffix": None},
+        "weight": 1,
+        "score": item.ranks,
+        "multiplier": 1.0,
+        "target": target(of),
+        # ours
+        "higherIsBetter": item.higher_is_better,
     }

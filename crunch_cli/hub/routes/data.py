@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from crunch_cli.hub import lookups
+from crunch_cli.hub import lookups, metrics
 from crunch_cli.hub.deps import BaseUrlDep, ProjectDep, SessionDep, StoreDep
 from crunch_cli.hub.errors import HubApiError
 from crunch_cli.hub.models import Competition, Round
@@ -93,6 +93,7 @@ def release_view(
 
 
 def column_names(row: Competition) -> dict[str, Any]:
+    target = metrics.target(row)
     return {
         "id": row.id_column,
         "moon": row.moon_column,
@@ -101,8 +102,8 @@ def column_names(row: Competition) -> dict[str, Any]:
         "output": row.prediction_column,
         "targets": [
             {
-                "id": 1,
-                "name": row.target_column,
+                "id": target.id,
+                "name": target.name,
                 "side": None,
                 "input": row.target_column,
                 "output": row.prediction_column,
