@@ -39,7 +39,9 @@ class Notebook:
         """X_train, y_train and X_test, as train() and infer() will receive them."""
         import pandas as pd
 
-        files = self.competition.files
+        from crunch_cli.runner.local import data_files
+
+        files = data_files(self.workspace, self.competition.release)
         return (
             pd.read_parquet(files["X_train"]),
             pd.read_parquet(files["y_train"]),

@@ -105,7 +105,7 @@ def run(spec: RunSpec, events: Events) -> int:
         judging = spec.judging
         reference = None
         if judging is not None:
-            reference = in_background(Reference.read, spec.data.x_test, judging, spec.columns)
+            reference = in_background(Reference.read, spec.data_files.x_test, judging, spec.columns)
         predictions = schedule.run()
         predictions.columns = [str(column) for column in predictions.columns]
         written = in_background(predictions.to_parquet, spec.prediction_path, index=False)
@@ -169,7 +169,7 @@ CPU_GRACE_SECONDS = 5
 
 def main(argv: list[str] | None = None) -> int:
     (events_fd,) = argv or sys.argv[1:]
-    job = json.loads(sys.stdin.read())
+    job = json.loads(sys.stdin.readline())
     if job["socketGuard"]:
         from crunch_cli.runner import network
 
@@ -178,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     spec = RunSpec.from_json(job["spec"])
     os.chdir(spec.working_directory or spec.main_file.parent)
     sys.path.insert(0, str(spec.code_directory or spec.main_file.parent))
+    if spec.modules is not None:
+        from crunch_cli.modules import roles
+
+        return roles.run(spec, Events(int(events_fd)))
     return run(spec, Events(int(events_fd)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,10 +106,10 @@ class LocalCompetition:
 
     format: Format
     columns: ColumnNames
-    files: dict[str, Path]
     competition: dict[str, Any]
     release: dict[str, Any]
     checks: list[Check]
+    metrics: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def read(cls, workspace: Workspace) -> LocalCompetition:
@@ -118,10 +119,10 @@ class LocalCompetition:
         return cls(
             format=Format.parse(str(competition.get("format", ""))),
             columns=ColumnNames.from_release(release.get("columnNames") or {}),
-            files=_data_files(workspace, release),
             competition=competition,
             release=release,
             checks=[Check.from_json(check) for check in cache.get("checks") or []],
+            metrics=tuple(cache.get("metrics") or ()),
         )
 
     def limit(self, key: str) -> Any:
@@ -142,7 +143,7 @@ def test_workspace(
     converted like a notebook, so a notebook can test itself before it is even saved.
     """
     local = LocalCompetition.read(workspace)
-    files, columns = local.files, local.columns
+    columns = local.columns
     model_dir = _model_dir(workspace, options)
     source = "notebook" if notebook_cells is not None else None
     if source is None:
@@ -164,10 +165,14 @@ def test_workspace(
             code_directory = Path(scratch)
             for warning in warnings:
                 tee("stderr", f"warning: {warning}")
+        modular = local.format is Format.UNSTRUCTURED
+        files = {} if modular else data_files(workspace, local.release)
         spec = RunSpec(
             main_file=main_file,
             model_dir=model_dir,
-            data=DataFiles(files["X_train"], files["y_train"], files["X_test"]),
+            data=None
+            if modular
+            else DataFiles(files["X_train"], files["y_train"], files["X_test"]),
             format=local.format,
             prediction_path=Path(scratch) / PREDICTION_FILE,
             columns=columns,
@@ -185,14 +190,19 @@ def test_workspace(
             hidden_paths=(workspace.metadata_dir,),
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
-            judging=Judging(
+            judging=None
+            if modular
+            else Judging(
                 checks=tuple(local.checks) if options.checks else None,
                 metric=str(local.competition.get("metric") or DEFAULT_METRICS[local.format]),
                 y_test=files.get("y_test"),
             ),
         )
         try:
-            result = run(spec, tee)
+            if modular:
+                result = _run_modules(workspace, local, spec, options, Path(scratch), tee)
+            else:
+                result = run(spec, tee)
         finally:
             log_path = workspace.prediction_dir / LOG_FILE
             atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
@@ -205,14 +215,70 @@ def test_workspace(
         )
         if result.predictions_path is None:
             return report
-        if not result.failures and result.deterministic is not False:
+        if modular:
+            report.predictions_path = _keep_predictions(result.predictions_path, workspace)
+        elif not result.failures and result.deterministic is not False:
             target = workspace.prediction_dir / PREDICTION_FILE
             result.predictions_path.replace(target)
             report.predictions_path = target
     return report
 
 
-def _data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path]:
+def _run_modules(
+    workspace: Workspace,
+    local: LocalCompetition,
+    spec: RunSpec,
+    options: TestOptions,
+    scratch: Path,
+    on_output: OutputCallback,
+) -> RunResult:
+    """A module competition's run: its modules, checked against the sha256 recorded when
+    they were downloaded, are copied beside the run (the metadata folder is hidden from it),
+    and the predictions go to a scratch folder that replaces prediction/ only on success."""
+    from crunch_cli.modules.pipeline import ModuleRun, run_modules
+    from crunch_cli.modules.store import local_modules
+    from crunch_cli.runner.formats import has_model
+
+    modules = local_modules(workspace, scratch / "modules")
+    predictions = scratch / "prediction"
+    result = run_modules(
+        ModuleRun(
+            spec=spec,
+            modules=modules,
+            data_directory=workspace.data_dir,
+            prediction_directory=predictions,
+            scratch=scratch,
+            context={
+                "isLocal": True,
+                "timeout": spec.total_timeout,
+                "trainFrequency": options.train_frequency,
+                "forceFirstTrain": options.force_first_train,
+                "chainHeight": 1,
+                "hasModel": has_model(spec.model_dir),
+                "determinismCheck": options.determinism_check,
+            },
+            metrics=local.metrics,
+        ),
+        on_output,
+    )
+    return dataclasses.replace(result, predictions_path=predictions if result.ok else None)
+
+
+def _keep_predictions(folder: Path, workspace: Workspace) -> Path:
+    """A successful run's prediction folder becomes prediction/ (the log stays)."""
+    target = workspace.prediction_dir
+    for entry in target.iterdir():
+        if entry.name != LOG_FILE and not entry.name.startswith(".test-"):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    for entry in folder.iterdir():
+        entry.replace(target / entry.name)
+    return target
+
+
+def data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path]:
     described = release.get("dataFiles") or {}
     files: dict[str, Path] = {}
     for key in ("X_train", "y_train", "X_test", "y_test"):

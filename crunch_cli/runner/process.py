@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 OutputCallback = Callable[[str, str], None]
 """Receives (source, line): source is "stdout" or "stderr" of the child, or "runner"."""
+RequestHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""Answers a child's `request` event (its fields as sent); None: no answer is written."""
 
 _SAMPLE_SECONDS = 0.1
 _DISK_SAMPLE_SECONDS = 0.5
@@ -48,19 +50,23 @@ def run(
     spec: RunSpec,
     on_output: OutputCallback | None = None,
     stop: threading.Event | None = None,
+    on_request: RequestHandler | None = None,
 ) -> RunResult:
     """Run the user's code as `spec` says; a failure is reported in the result, not raised.
 
     `stop`, when set from another thread, terminates the run (exit reason "terminated").
     A KeyboardInterrupt stops the child's whole process tree, then propagates. Raises
     `SandboxError` when the spec requires a sandbox this machine cannot make.
+    `on_request` answers the child's requests (events it asks the parent to act on, such as
+    a module run's `execute`); a dict it returns is written back on the child's stdin.
     """
     emit = on_output or (lambda _source, _line: None)
     has_gpu = detect_gpu() if spec.has_gpu is None else spec.has_gpu
     spec = dataclasses.replace(spec, has_gpu=has_gpu)
     spec.model_dir.mkdir(parents=True, exist_ok=True)
     spec.prediction_path.parent.mkdir(parents=True, exist_ok=True)
-    spec.prediction_path.unlink(missing_ok=True)
+    if spec.modules is None:  # a module run's predictions are the runner's to manage
+        spec.prediction_path.unlink(missing_ok=True)
     python = spec.python or Path(sys.executable)
     with tempfile.TemporaryDirectory(prefix="crunch-run-") as scratch:
         confinement = sandbox.confine(spec, python, Path(scratch))
@@ -72,7 +78,7 @@ def run(
                 "socketGuard": confinement.socket_guard,
                 "limits": sandbox.child_limits(spec),
             }
-            watch = _start(spec, python, confinement, job, Path(scratch), emit, stop)
+            watch = _start(spec, python, confinement, job, Path(scratch), emit, stop, on_request)
         finally:
             confinement.close()
     return watch.result(confinement, has_gpu)
@@ -86,6 +92,7 @@ def _start(
     scratch: Path,
     emit: OutputCallback,
     stop: threading.Event | None,
+    on_request: RequestHandler | None,
 ) -> _Watch:
     read_fd, write_fd = os.pipe()
     inside = confinement.kind == sandbox.BUBBLEWRAP
@@ -114,12 +121,18 @@ def _start(
             os.close(fd)
     assert child.stdin is not None
     with contextlib.suppress(BrokenPipeError):  # a child that died at once: its status says
-        child.stdin.write(json.dumps(job).encode())
-    with contextlib.suppress(BrokenPipeError):
-        child.stdin.close()
-    with os.fdopen(read_fd, "rb") as events:
-        watch = _Watch(spec, child, events, emit, stop, confinement)
-        watch.loop()
+        child.stdin.write(json.dumps(job).encode() + b"\n")
+        child.stdin.flush()
+    if on_request is None:  # else it carries the answers to the child's requests
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.close()
+    try:
+        with os.fdopen(read_fd, "rb") as events:
+            watch = _Watch(spec, child, events, emit, stop, confinement, on_request)
+            watch.loop()
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.close()
     return watch
 
 
@@ -143,8 +156,11 @@ class _Watch:
         emit: OutputCallback,
         stop: threading.Event | None,
         confinement: sandbox.Confinement,
+        on_request: RequestHandler | None = None,
     ) -> None:
         self.spec = spec
+        self.on_request = on_request
+        self.metrics: list[dict[str, Any]] | None = None
         self.child = child
         self.emit = emit
         self.stop = stop
@@ -259,6 +275,24 @@ class _Watch:
         elif event["type"] == "determinism":
             self.deterministic = event["difference"] is None
             self.determinism_difference = event["difference"]
+        elif event["type"] == "scored" and self.spec.modules is not None:
+            self.metrics = [dict(metric) for metric in event["metrics"]]
+        elif event["type"] == "request" and self.on_request is not None:
+            self._answer(event)
+
+    def _answer(self, event: dict[str, Any]) -> None:
+        """Act on a request of the child (the clock of the phase it waits in stops), and
+        write the answer, if any, as one JSON line on its stdin."""
+        started = time.monotonic()
+        assert self.on_request is not None
+        answer = self.on_request(event)
+        if self.phase is not None:  # the time spent here is the other process's
+            name, moon, since = self.phase
+            self.phase = (name, moon, since + time.monotonic() - started)
+        if answer is not None and self.child.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self.child.stdin.write(json.dumps(answer).encode() + b"\n")
+                self.child.stdin.flush()
 
     def _reap(self, *, block: bool = False) -> None:
         pid, status = os.waitpid(self.child.pid, 0 if block else os.WNOHANG)
@@ -358,7 +392,7 @@ class _Watch:
             elif (limit := _limit_hit(self.error, self.spec)) is not None:
                 self.exit_reason, hint = limit
                 self.error = f"{self.error} ({hint})"
-        if self.exit_reason is None and not predictions.is_file():
+        if self.exit_reason is None and self.spec.modules is None and not predictions.is_file():
             self.exit_reason = "error"
             self.error = "the run ended without writing its predictions"
         return RunResult(
@@ -377,6 +411,7 @@ class _Watch:
             determinism_difference=self.determinism_difference,
             failures=self.failures,
             score=self.score,
+            metrics=self.metrics,
         )
 
 

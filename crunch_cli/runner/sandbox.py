@@ -309,15 +309,28 @@ def _run_paths(spec: RunSpec) -> list[tuple[Path, bool]]:
     read-only, inside a writable workspace)."""
     writable = [spec.model_dir, spec.prediction_path.parent]
     writable += [path for path in (spec.working_directory, spec.code_directory) if path]
-    read_only = [spec.main_file.parent, *dataclasses.astuple(spec.data)]
+    read_only = [spec.main_file.parent]
+    read_only += dataclasses.astuple(spec.data) if spec.data is not None else ()
+    read_only += spec.modules.paths() if spec.modules is not None else ()
     if spec.judging is not None and spec.judging.y_test is not None:
         read_only.append(spec.judging.y_test)
-    read_only.append(Path(crunch_cli.__file__).parent)
+    read_only += _our_packages()
     modes: dict[Path, bool] = {}
     for path, can_write in [*((p, False) for p in read_only), *((p, True) for p in writable)]:
         resolved = Path(os.path.realpath(path))
         modes[resolved] = modes.get(resolved, False) or can_write
     return sorted(modes.items(), key=lambda item: len(item[0].parts))
+
+
+def _our_packages() -> list[Path]:
+    """crunch_cli, and the `crunch` face that competition modules import, when installed."""
+    import importlib.util
+
+    face = importlib.util.find_spec("crunch")
+    folders = [Path(crunch_cli.__file__).parent]
+    if face is not None and face.origin is not None:
+        folders.append(Path(face.origin).parent)
+    return folders
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:
@@ -480,9 +493,12 @@ def translated_spec(spec: RunSpec, confinement: Confinement) -> dict[str, Any]:
         spec,
         main_file=move(spec.main_file),
         model_dir=move(spec.model_dir),
-        data=DataFiles(*(move(path) for path in dataclasses.astuple(spec.data))),
+        data=None
+        if spec.data is None
+        else DataFiles(*(move(path) for path in dataclasses.astuple(spec.data))),
         prediction_path=move(spec.prediction_path),
         working_directory=move(spec.working_directory or spec.main_file.parent),
         code_directory=move(spec.code_directory or spec.main_file.parent),
         judging=judging,
+        modules=None if spec.modules is None else spec.modules.moved(move),
     ).to_json()

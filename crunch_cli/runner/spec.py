@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ class Format(str, enum.Enum):
     TIMESERIES = "TIMESERIES"
     CROSS_SECTIONAL = "DAG"
     STREAM = "STREAM"
+    UNSTRUCTURED = "UNSTRUCTURED"  # the competition's own runner.py and scoring.py
 
     @classmethod
     def parse(cls, value: str) -> Format:
@@ -37,7 +38,8 @@ class Format(str, enum.Enum):
         except ValueError:
             raise RunnerError(
                 f"competition format {value!r} cannot be run locally",
-                hint="crunch test runs TIMESERIES, DAG (cross-sectional) and STREAM competitions",
+                hint="crunch test runs TIMESERIES, DAG (cross-sectional), STREAM and "
+                "UNSTRUCTURED (the competition's own modules) competitions",
             ) from None
 
 
@@ -76,6 +78,70 @@ class DataFiles:
     x_train: Path
     y_train: Path
     x_test: Path
+
+
+ModuleRole = Literal["run", "execute", "score"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleJob:
+    """What a process of a module competition does (crunch_cli.modules): the runner's
+    `run` (the orchestrator), one `execute` command of the participant's code, or the
+    scoring module's `check` and `score`.
+
+    `modules` maps a kind (`runner`, `scoring`, ...) to its source file. `context` holds the
+    values the runner's contexts expose (crunch-cli's names); `parameters` are the command's,
+    as JSON. `fuse` arms the data fuse of an `execute`. `metrics` are the competition's, as
+    `score` receives them.
+    """
+
+    role: ModuleRole
+    modules: Mapping[str, Path]
+    data_directory: Path
+    prediction_directory: Path
+    command: str | None = None
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    fuse: bool = True
+    metrics: tuple[Mapping[str, Any], ...] = ()
+
+    def paths(self) -> list[Path]:
+        return [*self.modules.values(), self.data_directory]
+
+    def moved(self, move: Callable[[Path], Path]) -> ModuleJob:
+        return dataclasses.replace(
+            self,
+            modules={kind: move(path) for kind, path in self.modules.items()},
+            data_directory=move(self.data_directory),
+            prediction_directory=move(self.prediction_directory),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "modules": {kind: str(path) for kind, path in self.modules.items()},
+            "dataDirectory": str(self.data_directory),
+            "predictionDirectory": str(self.prediction_directory),
+            "command": self.command,
+            "parameters": dict(self.parameters),
+            "context": dict(self.context),
+            "fuse": self.fuse,
+            "metrics": list(self.metrics),
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> ModuleJob:
+        return cls(
+            role=value["role"],
+            modules={kind: Path(path) for kind, path in value["modules"].items()},
+            data_directory=Path(value["dataDirectory"]),
+            prediction_directory=Path(value["predictionDirectory"]),
+            command=value["command"],
+            parameters=value["parameters"],
+            context=value["context"],
+            fuse=value["fuse"],
+            metrics=tuple(value["metrics"]),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +206,7 @@ class RunSpec:
 
     main_file: Path
     model_dir: Path
-    data: DataFiles
+    data: DataFiles | None
     format: Format
     prediction_path: Path
     columns: ColumnNames = ColumnNames()
@@ -167,13 +233,23 @@ class RunSpec:
     max_open_files: int | None = None
     max_written_bytes: int | None = None
     cpu_time_limit: float | None = None
+    modules: ModuleJob | None = None
+
+    @property
+    def data_files(self) -> DataFiles:
+        """The parquet files of a built-in format's run (a module run reads a folder)."""
+        if self.data is None:
+            raise ValueError("a module run has a data folder, not data files")
+        return self.data
 
     def to_json(self) -> dict[str, Any]:
         """The spec as the child reads it from its job file (limits stay with the parent)."""
         return {
             "mainFile": str(self.main_file),
             "modelDir": str(self.model_dir),
-            "data": {key: str(path) for key, path in dataclasses.asdict(self.data).items()},
+            "data": None
+            if self.data is None
+            else {key: str(path) for key, path in dataclasses.asdict(self.data).items()},
             "format": self.format.value,
             "predictionPath": str(self.prediction_path),
             "columns": self.columns.to_json(),
@@ -187,6 +263,7 @@ class RunSpec:
             "hasGpu": self.has_gpu,
             "determinismCheck": self.determinism_check,
             "judging": None if self.judging is None else self.judging.to_json(),
+            "modules": None if self.modules is None else self.modules.to_json(),
         }
 
     @classmethod
@@ -194,7 +271,9 @@ class RunSpec:
         return cls(
             main_file=Path(value["mainFile"]),
             model_dir=Path(value["modelDir"]),
-            data=DataFiles(**{key: Path(path) for key, path in value["data"].items()}),
+            data=None
+            if value["data"] is None
+            else DataFiles(**{key: Path(path) for key, path in value["data"].items()}),
             format=Format(value["format"]),
             prediction_path=Path(value["predictionPath"]),
             columns=ColumnNames(**value["columns"]),
@@ -208,6 +287,7 @@ class RunSpec:
             has_gpu=value["hasGpu"],
             determinism_check=value["determinismCheck"],
             judging=None if value["judging"] is None else Judging.from_json(value["judging"]),
+            modules=None if value["modules"] is None else ModuleJob.from_json(value["modules"]),
         )
 
 
@@ -241,6 +321,7 @@ class RunResult:
     determinism_difference: str | None = None
     failures: list[CheckFailure] = dataclasses.field(default_factory=list)
     score: Score | None = None
+    metrics: list[dict[str, Any]] | None = None  # a module competition's scoring
 
     @property
     def ok(self) -> bool:

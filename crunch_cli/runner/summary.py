@@ -28,6 +28,7 @@ def mebibytes(size: int) -> str:
 def render(report: TestReport) -> Group:
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     result = report.result
     phases = Table(title=f"crunch test: {report.main_file}", title_justify="left")
@@ -54,6 +55,14 @@ def render(report: TestReport) -> Group:
         score = report.score
         value = f"{score.value:.6f}" if score.value is not None else f"unavailable: {score.error}"
         facts.add_row(f"local score ({score.metric})", value)
+    for metric in result.metrics or ():
+        scored = metric.get("value")
+        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or ())
+        text = "not scored" if scored is None else f"{scored:.6f}"
+        facts.add_row(
+            f"{metric.get('target')} / {metric.get('name')}",
+            Text(f"{text}  {details}".rstrip()),
+        )
     if report.predictions_path is not None:
         facts.add_row("predictions", str(report.predictions_path))
     facts.add_row("log", str(report.log_path))

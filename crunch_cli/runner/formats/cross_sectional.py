@@ -19,7 +19,7 @@ class CrossSectionalRun:
         self.spec = spec
         self.train = Caller.find(module, "train", events)
         self.infer = Caller.find(module, "infer", events)
-        self.x_test = read_frame(spec.data.x_test)
+        self.x_test = read_frame(spec.data_files.x_test)
         self.values = common_values(spec)
 
     def run(self) -> pd.DataFrame:
@@ -27,8 +27,8 @@ class CrossSectionalRun:
         if trains:
             values = {
                 **self.values,
-                "X_train": read_frame(self.spec.data.x_train),
-                "y_train": read_frame(self.spec.data.y_train),
+                "X_train": read_frame(self.spec.data_files.x_train),
+                "y_train": read_frame(self.spec.data_files.y_train),
                 "has_trained": True,
             }
             self.train(values)

@@ -135,7 +135,9 @@ class StreamRun:
             )
         self.values = common_values(spec)
         columns = spec.columns
-        self.test_streams = split_streams(read_frame(spec.data.x_test), columns.id, columns.moon)
+        self.test_streams = split_streams(
+            read_frame(spec.data_files.x_test), columns.id, columns.moon
+        )
 
     def run(self) -> pd.DataFrame:
         import pandas as pd
@@ -158,8 +160,8 @@ class StreamRun:
         return [*self.spec.columns.keys, self.spec.columns.prediction]
 
     def _train_streams(self) -> list[Stream]:
-        x_train = read_frame(self.spec.data.x_train)
-        y_train = read_frame(self.spec.data.y_train)
+        x_train = read_frame(self.spec.data_files.x_train)
+        y_train = read_frame(self.spec.data_files.y_train)
         return training_streams(x_train, y_train, self.spec.columns)
 
     def _infer(self, stream: Stream, has_trained: bool) -> list[tuple[Any, ...]]:

@@ -25,9 +25,9 @@ class TimeseriesRun:
         if moon is None:
             raise ProtocolError("a timeseries competition needs a moon column in its data release")
         self.moon = moon
-        self.x_train = _by_moon(read_frame(spec.data.x_train), moon)
-        self.y_train = _by_moon(read_frame(spec.data.y_train), moon)
-        self.x_test = _by_moon(read_frame(spec.data.x_test), moon)
+        self.x_train = _by_moon(read_frame(spec.data_files.x_train), moon)
+        self.y_train = _by_moon(read_frame(spec.data_files.y_train), moon)
+        self.x_test = _by_moon(read_frame(spec.data_files.x_test), moon)
         self.values = common_values(spec)
 
     def run(self) -> pd.DataFrame:

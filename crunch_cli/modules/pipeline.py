@@ -1,0 +1,165 @@
+"""The trusted side of a module competition's run: one sandboxed process per role.
+
+The runner's `run` is the orchestrator, in a sandbox of its own. Each `context.execute` it
+makes is a request to us, answered by starting the participant's code in a fresh sandboxed
+child (limits, network cut, output streamed) and telling the orchestrator how it went. The
+scoring module runs last, in a third kind of process, with the data the participant never
+saw (the hub's hidden files).
+
+The data fuse is real: the data is shown to every process through a folder of hard links
+made for this run, and when the participant's process trips the fuse we take that folder's
+permissions away, so from then on its code cannot open a data file (the sandbox has no
+capability to override them, and the folder is mounted read-only, so it cannot undo it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from crunch_cli.runner import process
+from crunch_cli.runner.process import OutputCallback
+from crunch_cli.runner.spec import ModuleJob, ModuleRole, PhaseTiming, RunResult, RunSpec
+
+OPEN = 0o755
+FUSED = 0o000
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleRun:
+    """One run of a module competition. `spec` carries the limits, the participant's code
+    and the model folder; its data and predictions are replaced by the folders here.
+
+    `scoring_data` is the folder the scoring module reads (the released data with the hidden
+    files laid over it, on the hub); None: the released data.
+    """
+
+    spec: RunSpec
+    modules: Mapping[str, Path]
+    data_directory: Path
+    prediction_directory: Path
+    scratch: Path
+    context: Mapping[str, Any]
+    metrics: Sequence[Mapping[str, Any]] = ()
+    scoring_data: Path | None = None
+    score: bool = True
+
+
+def run_modules(
+    run: ModuleRun,
+    on_output: OutputCallback | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Run the runner, its commands, then the scoring; the first failure is the result."""
+    view = data_view(run.data_directory, run.scratch / "data")
+    run.prediction_directory.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    executions: list[RunResult] = []
+
+    def job(role: ModuleRole, **fields: Any) -> RunSpec:
+        data = fields.pop("data_directory", view)
+        module_job = ModuleJob(
+            role=role,
+            modules=dict(run.modules),
+            data_directory=data,
+            prediction_directory=run.prediction_directory,
+            context=dict(run.context),
+            metrics=tuple(run.metrics),
+            **fields,
+        )
+        total = run.spec.total_timeout
+        left = None if total is None else max(1.0, total - (time.monotonic() - started))
+        return dataclasses.replace(
+            run.spec,
+            data=None,
+            prediction_path=run.prediction_directory / ".run",
+            modules=module_job,
+            total_timeout=left,
+        )
+
+    def fuse(request: dict[str, Any]) -> None:
+        if request.get("action") == "fuse":
+            view.chmod(FUSED)
+
+    def answer(request: dict[str, Any]) -> dict[str, Any] | None:
+        if request.get("action") != "execute":
+            return None
+        arm = bool(request.get("fuse", True))
+        view.chmod(OPEN if arm else FUSED)
+        parameters = request.get("parameters")
+        result = process.run(
+            job(
+                "execute",
+                command=str(request.get("command")),
+                parameters=parameters if isinstance(parameters, dict) else {},
+                fuse=arm,
+            ),
+            on_output,
+            stop,
+            fuse,
+        )
+        executions.append(result)
+        view.chmod(OPEN)
+        return {"ok": result.ok, "error": result.error}
+
+    try:
+        orchestrated = process.run(job("run"), on_output, stop, answer)
+    finally:
+        with contextlib.suppress(OSError):
+            view.chmod(OPEN)
+    result = _combined(orchestrated, executions)
+    if not result.ok or not run.score or "scoring" not in run.modules:
+        return result
+    scored = process.run(job("score", data_directory=run.scoring_data or view), on_output, stop)
+    if not scored.ok:
+        return dataclasses.replace(result, exit_reason=scored.exit_reason, error=scored.error)
+    return dataclasses.replace(result, metrics=scored.metrics)
+
+
+def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult:
+    """The run as one result: a failed command fails the run (whatever the runner made of
+    it) and explains it best; the phases are every command's, the memory the largest."""
+    failed = next((result for result in executions if not result.ok), None)
+    phases: dict[str, PhaseTiming] = {}
+    for result in executions:
+        for name, timing in result.phases.items():
+            total = phases.setdefault(name, PhaseTiming())
+            total.calls += timing.calls
+            total.seconds += timing.seconds
+    reports = [result.deterministic for result in (orchestrated, *executions)]
+    deterministic = False if False in reports else orchestrated.deterministic
+    outcome = failed or orchestrated
+    return dataclasses.replace(
+        orchestrated,
+        exit_reason=outcome.exit_reason,
+        error=outcome.error,
+        phases=phases,
+        peak_rss=max(result.peak_rss for result in (orchestrated, *executions)),
+        deterministic=deterministic,
+    )
+
+
+def data_view(source: Path, view: Path) -> Path:
+    """`source` seen through a folder of this run: hard links (copies across file systems),
+    so that taking the folder's permissions away cuts the run off the data, and nothing of
+    the user's own folder changes.
+    """
+    view.mkdir(parents=True, exist_ok=True)
+    for folder, folders, files in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        (view / relative).mkdir(exist_ok=True)
+        for name in files:
+            origin, copy = Path(folder) / name, view / relative / name
+            try:
+                os.link(origin, copy)
+            except OSError:
+                shutil.copy2(origin, copy)
+        folders[:] = [name for name in folders if not (Path(folder) / name).is_symlink()]
+    return view
