@@ -20,7 +20,8 @@ from crunch_cli.hub.deps import SessionDep, StoreDep
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.settings import HubSettings
 
-router = APIRouter()
+# Source files, not JSON: outside the API schema, like the website's pages.
+router = APIRouter(include_in_schema=False)
 MEDIA_TYPE = "text/x-python; charset=utf-8"
 
 
@@ -28,7 +29,7 @@ def install(app: FastAPI, settings: HubSettings) -> None:
     app.include_router(router)
     prefix = urlsplit(settings.public_url or "").path.rstrip("/")
     if prefix:
-        app.include_router(router, prefix=prefix, include_in_schema=False)
+        app.include_router(router, prefix=prefix)
 
 
 @router.get("/competitions/{competition}/scoring/{kind}.py")
