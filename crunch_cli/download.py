@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from crunch_cli.api.streams import Dropped, open_download
 from crunch_cli.errors import ChecksumMismatchError, DownloadError, UntrustedInputError
+from crunch_cli.modules.sources import default_source
 from crunch_cli.untrusted import HINT, relative_name, target_inside
 from crunch_cli.workers import Batch
 from crunch_cli.workspace import Workspace, atomic_write_json
@@ -305,8 +306,10 @@ def download_data(
     size_variant: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    competitions_source: str | None = None,
 ) -> dict[str, Outcome]:
-    """Bring `data/` up to date with the competition's current data release.
+    """Bring `data/` up to date with the competition's current data release, and, for a
+    competition that runs its own modules, `.crunchdao/modules/` and its metrics.
 
     The competition, release and checks are cached in `.crunchdao/competition.json` only once
     every file is in place, so `crunch test` never sees metadata for data that is missing.
@@ -319,11 +322,20 @@ def download_data(
     )
     checks = client.checks(config.competition_name)
     files = [RemoteFile.from_release(key, value) for key, value in release["dataFiles"].items()]
+    cache = {"competition": competition, "dataRelease": _without_links(release), "checks": checks}
+    modules: dict[str, bytes] = {}
+    if str(competition.get("format", "")).upper() == "UNSTRUCTURED":
+        # Fetched first, so that an unreachable source fails before any large file is;
+        # written last, with the metadata, once every data file is in place.
+        from crunch_cli.modules.store import fetch_modules, save_modules
+
+        source = competitions_source or default_source(client.base_url)
+        modules = fetch_modules(source, config.competition_name)
+        cache["metrics"] = client.metrics(config.competition_name)
     outcomes = fetch_files(files, workspace.data_dir, force=force, progress=progress)
-    atomic_write_json(
-        workspace.competition_cache_path,
-        {"competition": competition, "dataRelease": _without_links(release), "checks": checks},
-    )
+    if modules:
+        cache["modules"] = save_modules(workspace, modules)
+    atomic_write_json(workspace.competition_cache_path, cache)
     return outcomes
 
 

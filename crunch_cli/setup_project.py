@@ -65,6 +65,7 @@ def setup_project(
     size_variant: str = "default",
     include_model: bool = False,
     progress: Progress | None = None,
+    competitions_source: str | None = None,
 ) -> SetupResult:
     target = (directory or Path(f"{competition}-{project}")).absolute()
     _check_target(target, force=force)
@@ -112,7 +113,13 @@ def setup_project(
         raise
     if with_data:
         try:
-            result.downloads = download_data(client, workspace, force=force, progress=progress)
+            result.downloads = download_data(
+                client,
+                workspace,
+                force=force,
+                progress=progress,
+                competitions_source=competitions_source,
+            )
         except CrunchError as error:
             result.data_error = error
     return result

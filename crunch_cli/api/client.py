@@ -268,6 +268,13 @@ class HubClient:
             ),
         )
 
+    def metrics(self, competition: str) -> list[dict[str, Any]]:
+        """The competition's metrics, each with its target (what scoring modules receive)."""
+        return cast(
+            "list[dict[str, Any]]",
+            self.call("GET", f"/v1/competitions/{_segment(competition)}/metrics"),
+        )
+
     def checks(self, competition: str) -> list[dict[str, Any]]:
         return cast(
             "list[dict[str, Any]]",

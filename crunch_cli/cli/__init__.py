@@ -81,8 +81,17 @@ def root(
             help="Hub to talk to. Default: the one recorded in the workspace, else the local hub.",
         ),
     ] = None,
+    competitions: Annotated[
+        str | None,
+        typer.Option(
+            "--competitions",
+            envvar="CRUNCH_COMPETITIONS_SOURCE",
+            help="Where competitions' own modules come from, crunch-cli's syntax: local://DIR, "
+            "cache+http(s)://HOST, github://OWNER/REPO, comma-separated. Default: the hub.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = State(debug=debug, api_base_url=api_base_url)
+    ctx.obj = State(debug=debug, api_base_url=api_base_url, competitions_source=competitions)
 
 
 commands.register(app)

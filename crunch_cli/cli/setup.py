@@ -70,6 +70,7 @@ def setup(
             size_variant=size,
             include_model=include_model,
             progress=progress,
+            competitions_source=state.competitions_source,
         )
     where = _relative(result.workspace.root)
     if result.data_error is not None:
@@ -106,7 +107,12 @@ def download(
     workspace, client = state.workspace_client()
     with DownloadProgress() as progress:
         outcomes = download_data(
-            client, workspace, size_variant=size, force=force, progress=progress
+            client,
+            workspace,
+            size_variant=size,
+            force=force,
+            progress=progress,
+            competitions_source=state.competitions_source,
         )
     fresh = sum(outcome is not Outcome.UP_TO_DATE for outcome in outcomes.values())
     echo(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class State:
     debug: bool = False
     api_base_url: str | None = None
+    competitions_source: str | None = None
 
     def base_url(self, recorded: str | None = None) -> str:
         """The flag or env var wins, then what the workspace recorded, then the local hub."""

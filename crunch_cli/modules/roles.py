@@ -270,13 +270,21 @@ def _score(job: ModuleJob, events: Events) -> None:
         "target_and_metrics": group_metrics_by_target(metrics),
     }
     check = getattr(scoring, "check", None)
-    if callable(check):
-        with events.framing("check"):
-            call_function(check, values)
-    with events.framing("score"):
-        scores = validate_scores(
-            call_function(_function(scoring, "scoring.py", "score"), values), metrics
-        )
+    try:
+        if callable(check):
+            with events.framing("check"):
+                call_function(check, values)
+        with events.framing("score"):
+            scores = validate_scores(
+                call_function(_function(scoring, "scoring.py", "score"), values), metrics
+            )
+    except FileNotFoundError as error:
+        if not job.context.get("isLocal", True):
+            raise
+        # What only the hub holds (its hidden files) is not in a competitor's data.
+        reason = f"needs {Path(str(error.filename)).name}, which only the hub has"
+        events.send(type="scored", metrics=[_unscored(metric, reason) for metric in metrics])
+        return
     events.send(
         type="scored",
         metrics=[
@@ -292,6 +300,17 @@ def _score(job: ModuleJob, events: Events) -> None:
             for metric in metrics
         ],
     )
+
+
+def _unscored(metric: Metric, reason: str) -> dict[str, Any]:
+    return {
+        "id": metric.id,
+        "name": metric.name,
+        "target": metric.target.name,
+        "value": None,
+        "details": [],
+        "error": reason,
+    }
 
 
 def _metric(value: Any) -> Metric:

@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 from crunch_cli.errors import WorkspaceError
-from crunch_cli.workspace import Workspace
+from crunch_cli.modules.sources import SourceError, load
+from crunch_cli.workspace import Workspace, atomic_write_bytes
 
 KINDS = ("runner", "scoring", "leaderboard", "reward", "submission")
 FOLDER = "modules"
@@ -45,3 +46,30 @@ def local_modules(workspace: Workspace, destination: Path) -> dict[str, Path]:
         copies[kind] = destination / f"{kind}.py"
         shutil.copyfile(source, copies[kind])
     return copies
+
+
+def fetch_modules(source: str, competition: str) -> dict[str, bytes]:
+    """Every module kind the competition has, from `source`; a runner at least."""
+    found: dict[str, bytes] = {}
+    for kind in KINDS:
+        loaded = load(source, competition, kind)
+        if loaded is not None:
+            found[kind] = loaded[0]
+    if "runner" not in found:
+        raise SourceError(
+            f"{competition} runs its own modules, but {source} has no runner.py for it",
+            hint="point --competitions (or CRUNCH_COMPETITIONS_SOURCE) at a source that has it",
+        )
+    return found
+
+
+def save_modules(workspace: Workspace, found: dict[str, bytes]) -> dict[str, str]:
+    """Write `found` into `.crunchdao/modules/` (the kinds it lacks are removed): kind → sha256."""
+    folder = modules_dir(workspace)
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, content in found.items():
+        atomic_write_bytes(folder / f"{kind}.py", content)
+    for kind in KINDS:
+        if kind not in found:
+            (folder / f"{kind}.py").unlink(missing_ok=True)
+    return {kind: hashlib.sha256(content).hexdigest() for kind, content in found.items()}

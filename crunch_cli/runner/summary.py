@@ -58,7 +58,7 @@ def render(report: TestReport) -> Group:
     for metric in result.metrics or ():
         scored = metric.get("value")
         details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or ())
-        text = "not scored" if scored is None else f"{scored:.6f}"
+        text = f"not scored: {metric.get('error')}" if scored is None else f"{scored:.6f}"
         facts.add_row(
             f"{metric.get('target')} / {metric.get('name')}",
             Text(f"{text}  {details}".rstrip()),
