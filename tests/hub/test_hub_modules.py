@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import pickle
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +18,10 @@ import requests
 from typer.testing import CliRunner
 
 from crunch_cli.cli import app
+from crunch_cli.hub.blobs import content_key
 from crunch_cli.hub.competition_modules import run_inputs
-from crunch_cli.hub.models import Competition
+from crunch_cli.hub.janitor import Janitor
+from crunch_cli.hub.models import Competition, utcnow
 from crunch_cli.hub.store import HubStore
 
 NAME = "broad"
@@ -442,3 +445,22 @@ def test_runs_get_the_modules_and_the_hidden_files_by_their_paths(competition, d
         assert set(inputs.hidden_files) == HIDDEN
         for name, path in inputs.hidden_files.items():
             assert path.read_bytes() == (data_dir / "hidden" / name).read_bytes()
+
+
+def test_the_janitor_keeps_the_modules_in_use_and_removes_replaced_ones(competition, tmp_path):
+    replacement = tmp_path / "v2"
+    replacement.mkdir()
+    runner = RUNNER + b"\n# version 2\n"
+    (replacement / "runner.py").write_bytes(runner)
+    (replacement / "scoring.py").write_bytes(SCORING)
+    hub_cli = ("hub", "competition", "modules", NAME, str(replacement))
+    assert organizer(*hub_cli, "--root", str(competition.root)).exit_code == 0
+    blobs = competition.settings.blobs_dir
+
+    with HubStore(competition.settings) as store:
+        swept = Janitor(store).sweep(utcnow() + timedelta(days=2))
+
+    assert swept.blobs == 1
+    assert not (blobs / content_key(sha256(RUNNER))).exists()
+    assert requests.get(module_url(competition, "runner")).content == runner
+    assert requests.get(module_url(competition, "scoring")).content == SCORING
