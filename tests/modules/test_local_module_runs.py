@@ -261,3 +261,44 @@ def test_a_failing_participant_function_shows_only_the_participants_lines(module
     assert "error: train raised ValueError: bad rows" in result.stderr
     assert "main.py" in result.stderr
     assert "runner.py" not in result.stderr.split("Traceback")[-1]
+
+
+def test_a_hostile_runner_is_contained_like_a_hostile_submission(
+    module_workspace, crunch, tmp_path
+):
+    secret = tmp_path / "beside-the-workspace.txt"
+    secret.write_text("the user's own file")
+    runner = f"""
+        import os
+        import socket
+
+
+        def attempt(label, action):
+            try:
+                action()
+                print(label, "REACHED")
+            except Exception as error:
+                print(label, "blocked:", type(error).__name__)
+
+
+        def run(context, data_directory_path):
+            attempt("token", lambda: open(os.path.join(os.getcwd(), ".crunchdao", "token")).read())
+            attempt("beside", lambda: open({str(secret)!r}).read())
+            attempt("home", lambda: os.listdir(os.path.expanduser("~/.ssh")))
+            attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
+            attempt("data write", lambda: open(os.path.join(data_directory_path, "x"), "w"))
+
+
+        def execute():
+            return {{}}
+    """
+    root = module_workspace({"runner": runner}, DATA, MAIN)
+    (root / ".crunchdao" / "token").write_text("project-token-value")
+
+    result = crunch("test")
+
+    assert result.exit_code == 0, result.output
+    for label in ("token", "beside", "home", "network", "data write"):
+        assert f"{label} blocked:" in result.stdout, result.stdout
+    assert "REACHED" not in result.stdout
+    assert secret.read_text() == "the user's own file"
