@@ -40,8 +40,9 @@ from typing import IO
 from sqlalchemy import select
 
 from crunch_cli.errors import SandboxError
-from crunch_cli.hub import environments, runs
+from crunch_cli.hub import environments, module_runs, runs
 from crunch_cli.hub.models import Competition, DataFile, Run
+from crunch_cli.hub.module_runs import ModuleInputs
 from crunch_cli.hub.organizer import HIDDEN_FILES
 from crunch_cli.hub.runlogs import LogSink
 from crunch_cli.hub.runs import Outcome
@@ -240,6 +241,7 @@ class _Job:
     time_limit: int
     memory_limit_mb: int
     max_model_size: int
+    module_inputs: ModuleInputs | None = None  # a competition that ships its own modules
 
 
 def execute(
@@ -323,6 +325,8 @@ def _execute(
         return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
     if python is not None:
         spec = dataclasses.replace(spec, python=python)
+    if job.module_inputs is not None:
+        return _execute_modules(store, job, job.module_inputs, spec, folder, log, stop)
     from crunch_cli.runner import run
 
     result = run(spec, on_output=log.output, stop=stop)
@@ -333,6 +337,39 @@ def _execute(
         return Outcome(False, reason, result.error, result.exit_code)
     assert result.predictions_path is not None
     return _judge(job, spec, result.predictions_path, log)
+
+
+def _execute_modules(
+    store: HubStore,
+    job: _Job,
+    inputs: ModuleInputs,
+    spec: RunSpec,
+    folder: Path,
+    log: LogSink,
+    stop: threading.Event,
+) -> Outcome:
+    from crunch_cli.modules.pipeline import run_modules
+
+    outcome = module_runs.run(
+        store,
+        job.run_id,
+        inputs,
+        spec,
+        folder,
+        context={
+            "timeout": job.time_limit,
+            "trainFrequency": job.train_frequency,
+            "forceFirstTrain": job.force_first_train,
+            "chainHeight": 1,
+            "determinismCheck": False,
+        },
+        run_process=lambda module_run: run_modules(module_run, log.output, stop),
+        note=log.hub,
+    )
+    runs.mark_cleaning(store, job.run_id)
+    if not outcome.success:
+        log.hub(f"the run failed ({outcome.exit_reason}): {outcome.error_message}", error=True)
+    return outcome
 
 
 def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Outcome:
@@ -383,7 +420,8 @@ def _load(store: HubStore, run_id: int) -> _Job:
         if (stored := files.get(REQUIREMENTS_FILE)) is not None:
             text = store.blobs.read_verified(stored.key, stored.sha256, MAX_REQUIREMENTS_SIZE)
             requirements = text.decode("utf-8", "replace")
-        data, y_test = _data_blobs(store, competition.data_files)
+        modular = competition.format == Format.UNSTRUCTURED.value
+        data, y_test = ({}, None) if modular else _data_blobs(store, competition.data_files)
         return _Job(
             run_id=run_id,
             submission_number=submission.number,
@@ -412,6 +450,7 @@ def _load(store: HubStore, run_id: int) -> _Job:
             time_limit=competition.run_time_limit_seconds,
             memory_limit_mb=competition.run_memory_limit_mb,
             max_model_size=competition.max_model_size,
+            module_inputs=module_runs.read_inputs(store, session, competition) if modular else None,
         )
 
 
@@ -459,7 +498,7 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
     return RunSpec(
         main_file=main_file,
         model_dir=code / job.model_directory,
-        data=DataFiles(data["X_train"], data["y_train"], data["X_test"]),
+        data=DataFiles(data["X_train"], data["y_train"], data["X_test"]) if data else None,
         format=job.format,
         prediction_path=output / PREDICTION_FILE,
         columns=job.columns,

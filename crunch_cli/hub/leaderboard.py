@@ -11,14 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from crunch_cli.hub.metrics import ranking
 from crunch_cli.hub.models import Competition, Project, Run, Submission
 from crunch_cli.hub.runs import COMPLETED, duration
 from crunch_cli.hub.views import iso
-from crunch_cli.runner.scoring import LOWER_IS_BETTER
-
-
-def higher_is_better(metric: str) -> bool:
-    return metric.lower() not in LOWER_IS_BETTER
 
 
 def best_runs(session: Session, competition: Competition) -> list[Run]:
@@ -38,7 +34,7 @@ def best_runs(session: Session, competition: Competition) -> list[Run]:
             joinedload(Run.submission).load_only(Submission.number),
         )
     )
-    sign = -1.0 if higher_is_better(competition.metric) else 1.0
+    sign = -1.0 if ranking(session, competition).higher_is_better else 1.0
 
     def order(row: Run) -> tuple[float, Any, int]:
         assert row.score is not None
@@ -54,7 +50,7 @@ def view(session: Session, competition: Competition) -> dict[str, Any]:
     return {
         "competitionName": competition.name,
         "metric": competition.metric,
-        "higherIsBetter": higher_is_better(competition.metric),
+        "higherIsBetter": ranking(session, competition).higher_is_better,
         "entries": [
             {
                 "rank": rank,

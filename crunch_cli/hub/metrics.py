@@ -14,8 +14,8 @@ import dataclasses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crunch_cli.hub.leaderboard import higher_is_better
 from crunch_cli.hub.models import Competition, CompetitionMetric
+from crunch_cli.runner.scoring import LOWER_IS_BETTER
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,16 @@ class Metric:
     name: str
     ranks: bool
     higher_is_better: bool
+
+
+def higher_is_better(metric: str) -> bool:
+    """The built-in metrics' direction (a module competition's metrics say their own)."""
+    return metric.lower() not in LOWER_IS_BETTER
+
+
+def ranking(session: Session, row: Competition) -> Metric:
+    """The metric that ranks the leaderboard."""
+    return metrics(session, row)[0]
 
 
 def target(row: Competition) -> Target:

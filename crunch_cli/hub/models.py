@@ -316,6 +316,34 @@ class Run(Base):
 
     project: Mapped[Project] = relationship()
     submission: Mapped[Submission] = relationship()
+    metrics: Mapped[list[RunMetric]] = relationship(order_by="RunMetric.position")
+    modules: Mapped[list[RunModule]] = relationship(order_by="RunModule.kind")
+
+
+class RunMetric(Base):
+    """A metric a competition's scoring module gave a run; the ranking one is `Run.score`."""
+
+    __tablename__ = "run_metrics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    details: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class RunModule(Base):
+    """The sha256 of a module a run used: what it ran with, even after the organizer
+    replaced it."""
+
+    __tablename__ = "run_modules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
 
 
 class RunLog(Base):

@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 from crunch_cli.hub.deps import PageRequest, StoredInt
 from crunch_cli.hub.errors import not_found
 from crunch_cli.hub.lookups import MAX_ID
-from crunch_cli.hub.models import Competition, Project, Run, RunLog, Submission, utcnow
+from crunch_cli.hub.models import (
+    Competition,
+    Project,
+    Run,
+    RunLog,
+    RunMetric,
+    RunModule,
+    Submission,
+    utcnow,
+)
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.views import iso, page
 
@@ -59,6 +68,7 @@ class Outcome:
     error_message: str | None = None
     exit_code: int | None = None
     score: float | None = None
+    metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def duration(row: Run) -> float | None:
@@ -86,6 +96,11 @@ def view(row: Run) -> dict[str, Any]:
         "score": row.score,
         "metric": row.metric,
         "submissionNumber": row.submission.number,
+        "metrics": [
+            {"name": item.name, "target": item.target, "value": item.value, "details": item.details}
+            for item in row.metrics
+        ],
+        "modules": {item.kind: item.sha256 for item in row.modules},
     }
 
 
@@ -208,6 +223,25 @@ def finish(store: HubStore, run_id: int, outcome: Outcome) -> None:
             score=outcome.score,
             started_at=row.started_at or now,
             ended_at=now,
+        )
+        session.add_all(
+            RunMetric(
+                run_id=run_id,
+                position=position,
+                name=str(metric["name"]),
+                target=str(metric.get("target") or ""),
+                value=metric.get("value"),
+                details=list(metric.get("details") or []),
+            )
+            for position, metric in enumerate(outcome.metrics)
+        )
+
+
+def record_modules(store: HubStore, run_id: int, modules: dict[str, str]) -> None:
+    """Which modules (kind → sha256) the run is about to use."""
+    with store.session() as session:
+        session.add_all(
+            RunModule(run_id=run_id, kind=kind, sha256=sha256) for kind, sha256 in modules.items()
         )
 
 

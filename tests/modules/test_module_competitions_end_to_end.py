@@ -5,6 +5,7 @@ hub serves the modules, `crunch setup` keeps them (sha256-checked) with the metr
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -124,3 +125,54 @@ def test_an_unreachable_competitions_source_is_one_error(
     assert result.exit_code == 1
     assert result.stderr.startswith("error: could not load runner.py of modular: ")
     assert "hint: check your connection" in result.stderr
+
+
+def test_a_hub_run_uses_the_modules_scores_every_metric_and_ranks_by_the_first(
+    hub, crunch, tmp_path, monkeypatch, competition_folders
+):
+    create(hub, *competition_folders)
+    monkeypatch.setenv("CRUNCH_SETUP_TOKEN", hub.mint_token(NAME, "alice", "alpha"))
+    assert crunch("--api-base-url", hub.url, "setup", NAME, "alpha").exit_code == 0
+    root = tmp_path / f"{NAME}-alpha"
+    (root / "main.py").write_text(textwrap.dedent(MAIN))
+    (root / "requirements.txt").write_text("")
+    monkeypatch.chdir(root)
+
+    pushed = crunch("push", "-m", "modules", "--wait")
+
+    assert pushed.exit_code == 0, pushed.output
+    assert re.search(r"^run 1 succeeded: accuracy 0\.6667$", pushed.stdout, re.MULTILINE)
+    shown = json.loads(crunch("run", "show", "1", "--json").stdout)
+    assert [(m["name"], m["value"]) for m in shown["metrics"]] == [
+        ("accuracy", pytest.approx(2 / 3)),
+        ("error-count", 1.0),
+    ]
+    assert shown["metrics"][0]["details"] == [{"key": "first", "value": 1.0, "reduced": False}]
+    assert set(shown["modules"]) == {"runner", "scoring"}
+    logs = crunch("run", "logs", "1").output
+    assert "data sealed" in logs
+    assert "y / accuracy: 0.666" in logs
+    board = json.loads(crunch("leaderboard", "--json").stdout)
+    assert board["metric"] == "accuracy"
+    assert board["entries"][0]["score"] == pytest.approx(2 / 3)
+
+
+def test_a_hub_run_whose_check_fails_shows_the_organizers_message(
+    hub, crunch, tmp_path, monkeypatch, competition_folders
+):
+    data, modules = competition_folders
+    (data / "hidden" / "y_test.json").write_text(json.dumps([4, 6, 9, 12]))
+    create(hub, data, modules)
+    monkeypatch.setenv("CRUNCH_SETUP_TOKEN", hub.mint_token(NAME, "alice", "alpha"))
+    assert crunch("--api-base-url", hub.url, "setup", NAME, "alpha").exit_code == 0
+    root = tmp_path / f"{NAME}-alpha"
+    (root / "main.py").write_text(textwrap.dedent(MAIN))
+    (root / "requirements.txt").write_text("")
+    monkeypatch.chdir(root)
+
+    pushed = crunch("push", "-m", "modules", "--wait")
+
+    assert pushed.exit_code == 1
+    shown = json.loads(crunch("run", "show", "1", "--json").stdout)
+    assert shown["errorMessage"] == "expected 4 predictions, got 3"
+    assert shown["metrics"] == []
