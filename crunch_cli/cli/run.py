@@ -152,6 +152,11 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         value = _result(run) if field is None else run.get(field)
         if value not in (None, ""):
             echo(f"  {label:<12}{value}")
+    for metric in run.get("metrics") or []:
+        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or [])
+        echo(f"  {metric.get('target')} / {metric.get('name')}: {metric.get('value')} {details}")
+    for kind, sha256 in sorted((run.get("modules") or {}).items()):
+        echo(f"  {kind}.py    sha256 {sha256}")
 
 
 @app.command("logs")

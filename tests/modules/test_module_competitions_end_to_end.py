@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import requests
 from test_local_module_runs import MAIN, RUNNER, SCORING
 from typer.testing import CliRunner
 
@@ -155,6 +156,11 @@ def test_a_hub_run_uses_the_modules_scores_every_metric_and_ranks_by_the_first(
     board = json.loads(crunch("leaderboard", "--json").stdout)
     assert board["metric"] == "accuracy"
     assert board["entries"][0]["score"] == pytest.approx(2 / 3)
+    human = crunch("run", "show", "1").stdout
+    assert "y / accuracy: 0.666" in human and "first=1.0" in human
+    page = requests.get(f"{hub.url}/competitions/{NAME}/projects/alice/alpha/runs/1").text
+    assert "y / accuracy</th><td>0.6667" in page
+    assert "first=1.0" in page
 
 
 def test_a_hub_run_whose_check_fails_shows_the_organizers_message(
