@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from crunch_cli.cli import convert, demo, hub, hubinfo, push, run, setup, submission, test
+from crunch_cli.cli import (
+    convert,
+    demo,
+    hub,
+    hubinfo,
+    organizer,
+    push,
+    run,
+    setup,
+    submission,
+    test,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,3 +40,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(submission.whitelist_app)
     app.command("ping")(hubinfo.ping)
     app.add_typer(hub.app)
+    app.add_typer(organizer.app)

@@ -163,3 +163,36 @@ def data_view(source: Path, view: Path) -> Path:
                 shutil.copy2(origin, copy)
         folders[:] = [name for name in folders if not (Path(folder) / name).is_symlink()]
     return view
+
+
+def run_scoring(
+    scoring: Path,
+    data_directory: Path,
+    prediction_directory: Path,
+    metrics: Sequence[Mapping[str, Any]],
+    *,
+    check_only: bool,
+    scratch: Path,
+    on_output: OutputCallback | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """The scoring module alone on given folders (an organizer trying it), sandboxed too."""
+    from crunch_cli.runner.spec import Format
+
+    spec = RunSpec(
+        main_file=scoring,
+        model_dir=scratch / "model",
+        data=None,
+        format=Format.UNSTRUCTURED,
+        prediction_path=scratch / "output" / ".run",
+        modules=ModuleJob(
+            role="score",
+            modules={"scoring": scoring},
+            data_directory=data_directory,
+            prediction_directory=prediction_directory,
+            command="check" if check_only else "score",
+            context=dict(context or {}),
+            metrics=tuple(metrics),
+        ),
+    )
+    return process.run(spec, on_output)

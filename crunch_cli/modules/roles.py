@@ -274,6 +274,9 @@ def _score(job: ModuleJob, events: Events) -> None:
         if callable(check):
             with events.framing("check"):
                 call_function(check, values)
+        if job.command == "check":  # `crunch organizer ... scoring check`
+            events.send(type="scored", metrics=[])
+            return
         with events.framing("score"):
             scores = validate_scores(
                 call_function(_function(scoring, "scoring.py", "score"), values), metrics

@@ -106,7 +106,8 @@ class ModuleJob:
     metrics: tuple[Mapping[str, Any], ...] = ()
 
     def paths(self) -> list[Path]:
-        return [*self.modules.values(), self.data_directory]
+        """What the process reads; the prediction folder is writable where the spec says."""
+        return [*self.modules.values(), self.data_directory, self.prediction_directory]
 
     def moved(self, move: Callable[[Path], Path]) -> ModuleJob:
         return dataclasses.replace(

@@ -182,3 +182,34 @@ def test_a_hub_run_whose_check_fails_shows_the_organizers_message(
     shown = json.loads(crunch("run", "show", "1", "--json").stdout)
     assert shown["errorMessage"] == "expected 4 predictions, got 3"
     assert shown["metrics"] == []
+
+
+def test_an_organizer_tries_the_scoring_module_on_local_folders(
+    hub, crunch, tmp_path, competition_folders
+):
+    create(hub, *competition_folders)
+    data = competition_folders[0] / "hidden"
+    predictions = tmp_path / "predictions"
+    predictions.mkdir()
+    (predictions / "prediction.json").write_text(json.dumps([4, 6, 8]))
+
+    scored = crunch(
+        "--api-base-url", hub.url, "organizer", NAME, "test", "scoring", "score",
+        "--data-directory", str(data), "--prediction-directory", str(predictions),
+    )  # fmt: skip
+    (predictions / "prediction.json").write_text(json.dumps([4]))
+    checked = crunch(
+        "--api-base-url", hub.url, "organizer", NAME, "test", "scoring", "check",
+        "--data-directory", str(data), "--prediction-directory", str(predictions),
+    )  # fmt: skip
+
+    assert scored.exit_code == 0, scored.output
+    assert (
+        f"organizer: loading scoring code from {hub.url}/competitions/{NAME}/scoring/scoring.py"
+        in (scored.stdout)
+    )
+    assert "Prediction is scorable!" in scored.stdout
+    assert "accuracy" in scored.stdout and "0.6666666666666666" in scored.stdout
+    assert "first=1.0" in scored.stdout
+    assert checked.exit_code == 1
+    assert "Prediction is not valid: expected 3 predictions, got 1" in checked.stdout
