@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from crunch_cli.runner.formats.stream import Stream
     from crunch_cli.runner.local import LocalCompetition, TestReport
 
@@ -35,9 +33,15 @@ class Notebook:
 
         return LocalCompetition.read(self.workspace)
 
-    def load_data(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """X_train, y_train and X_test, as train() and infer() will receive them."""
+    def load_data(self) -> Any:
+        """X_train, y_train and X_test, as train() and infer() will receive them; for a
+        competition that ships its own modules, what its runner's `load_data` returns."""
         import pandas as pd
+
+        from crunch_cli.runner.spec import Format
+
+        if self.competition.format is Format.UNSTRUCTURED:
+            return self._runner_data()
 
         from crunch_cli.runner.local import data_files
 
@@ -47,6 +51,27 @@ class Notebook:
             pd.read_parquet(files["y_train"]),
             pd.read_parquet(files["X_test"]),
         )
+
+    def _runner_data(self) -> Any:
+        import tempfile
+
+        from crunch_cli.modules.pipeline import load_runner_data
+        from crunch_cli.modules.store import local_modules
+        from crunch_cli.runner.spec import Format, RunSpec
+
+        workspace = self.workspace
+        workspace.prediction_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".load-", dir=workspace.prediction_dir) as scratch:
+            runner = local_modules(workspace, Path(scratch) / "modules")["runner"]
+            spec = RunSpec(
+                main_file=runner,
+                model_dir=workspace.model_dir,
+                data=None,
+                format=Format.UNSTRUCTURED,
+                prediction_path=Path(scratch) / ".run",
+                hidden_paths=(workspace.metadata_dir,),
+            )
+            return load_runner_data(spec, runner, workspace.data_dir, Path(scratch))
 
     def load_streams(self) -> tuple[list[Stream], list[Stream]]:
         """Stream competitions: the training streams (targets joined) and the test streams."""

@@ -196,3 +196,30 @@ def run_scoring(
         ),
     )
     return process.run(spec, on_output)
+
+
+def load_runner_data(spec: RunSpec, runner: Path, data_directory: Path, scratch: Path) -> Any:
+    """What the runner's `load_data` returns, for a notebook: run in the sandbox, read back
+    as data only."""
+    from crunch_cli.errors import RunnerError
+    from crunch_cli.modules.roles import LOADED_FILE
+    from crunch_cli.modules.unpickle import loads
+
+    output = scratch / "loaded"
+    output.mkdir(parents=True, exist_ok=True)
+    result = process.run(
+        dataclasses.replace(
+            spec,
+            data=None,
+            prediction_path=output / ".run",
+            modules=ModuleJob(
+                role="load",
+                modules={"runner": runner},
+                data_directory=data_directory,
+                prediction_directory=output,
+            ),
+        )
+    )
+    if not result.ok:
+        raise RunnerError(result.error or "load_data() failed")
+    return loads((output / LOADED_FILE).read_bytes())

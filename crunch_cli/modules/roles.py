@@ -73,6 +73,8 @@ def run(spec: RunSpec, events: Events) -> int:
             _orchestrate(spec, job, events)
         elif job.role == "execute":
             _execute(spec, job, events)
+        elif job.role == "load":
+            _load_data(job)
         else:
             _score(job, events)
     except ExecuteFailed:
@@ -253,6 +255,27 @@ def _execute(spec: RunSpec, job: ModuleJob, events: Events) -> None:
         raise ProtocolError(f"runner.py's execute() has no command {command!r} (it has: {known})")
     with events.framing(command):
         smart_call(handler, dict(job.parameters))
+
+
+# -- the notebook's load_data ---------------------------------------------------------------------
+
+LOADED_FILE = "loaded.pickle"
+
+
+def _load_data(job: ModuleJob) -> None:
+    """The runner's `load_data`, its result pickled for the notebook (read back with an
+    allow-list there, see `crunch_cli.modules.unpickle`)."""
+    import logging
+    import pickle
+
+    runner = _module(job, "runner")
+    function = _function(runner, "runner.py", "load_data")
+    logger = logging.getLogger("crunch-cli:tester")
+    result = call_function(
+        function, {"data_directory_path": str(job.data_directory), "logger": logger}
+    )
+    with open(job.prediction_directory / LOADED_FILE, "wb") as file:
+        pickle.dump(result, file)
 
 
 # -- scoring -------------------------------------------------------------------------------------

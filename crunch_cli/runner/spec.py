@@ -80,14 +80,14 @@ class DataFiles:
     x_test: Path
 
 
-ModuleRole = Literal["run", "execute", "score"]
+ModuleRole = Literal["run", "execute", "score", "load"]
 
 
 @dataclasses.dataclass(frozen=True)
 class ModuleJob:
     """What a process of a module competition does (crunch_cli.modules): the runner's
-    `run` (the orchestrator), one `execute` command of the participant's code, or the
-    scoring module's `check` and `score`.
+    `run` (the orchestrator), one `execute` command of the participant's code, the scoring
+    module's `check` and `score`, or the runner's `load_data` (for a notebook).
 
     `modules` maps a kind (`runner`, `scoring`, ...) to its source file. `context` holds the
     values the runner's contexts expose (crunch-cli's names); `parameters` are the command's,

@@ -8,6 +8,11 @@ from __future__ import annotations
 import json
 import pickle
 
+import pytest
+
+import crunch
+from crunch_cli.errors import RunnerError
+
 RUNNER = """
     import json
     import os
@@ -302,3 +307,33 @@ def test_a_hostile_runner_is_contained_like_a_hostile_submission(
         assert f"{label} blocked:" in result.stdout, result.stdout
     assert "REACHED" not in result.stdout
     assert secret.read_text() == "the user's own file"
+
+
+def test_a_notebook_loads_the_data_through_the_runners_load_data(module_workspace):
+    root = module_workspace({"runner": RUNNER, "scoring": SCORING}, DATA, MAIN)
+
+    loaded = crunch.load_notebook(root).load_data()
+
+    assert loaded == [1, 1, 1]
+
+
+def test_load_data_returning_something_that_is_not_data_is_refused(module_workspace):
+    evil = """
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return (os.system, ("echo owned",))
+
+
+    def load_data(data_directory_path):
+        return Evil()
+"""
+    runner = RUNNER.replace(
+        "\n    def load_data(data_directory_path):",
+        evil + "\n\n    def _unused(data_directory_path):",
+    )
+    root = module_workspace({"runner": runner, "scoring": SCORING}, DATA, MAIN)
+
+    with pytest.raises(RunnerError, match=r"load_data\(\) returned an object of posix.system"):
+        crunch.load_notebook(root).load_data()
