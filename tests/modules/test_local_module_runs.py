@@ -337,3 +337,17 @@ def test_load_data_returning_something_that_is_not_data_is_refused(module_worksp
 
     with pytest.raises(RunnerError, match=r"load_data\(\) returned an object of posix.system"):
         crunch.load_notebook(root).load_data()
+
+
+def test_a_runner_that_raises_names_its_file_function_and_line(module_workspace, crunch):
+    runner = RUNNER.replace(
+        '        context.execute(command="train")\n',
+        '        raise KeyError("no such column")\n',
+    )
+    module_workspace({"runner": runner, "scoring": SCORING}, DATA, MAIN)
+
+    result = crunch("test")
+
+    assert result.exit_code == 1
+    assert "error: runner.py, run(), line 16 raised KeyError: 'no such column'" in result.stderr
+    assert "executing - command=" not in result.output
