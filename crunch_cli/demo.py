@@ -15,15 +15,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from crunch_cli.runner.spec import BUILT_IN
 from crunch_cli.workspace import Workspace
 
 DEMO_USER = "you"
 DEMO_PROJECT = "first-model"
-FORMATS = {
-    "timeseries": "demo-timeseries",
-    "cross-sectional": "demo-cross-sectional",
-    "stream": "demo-stream",
-}
+FORMATS = {built_in.label: f"demo-{built_in.label}" for built_in in BUILT_IN.values()}
 TEMPLATES = Path(__file__).parent / "templates"
 RUN_TIMEOUT_SECONDS = 120
 

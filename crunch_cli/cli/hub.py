@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from crunch_cli.runner.spec import BUILT_IN
 from crunch_cli.setup_line import setup_line
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ DEFAULT_ROOT = Path("crunch-hub")
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEMO_USER = "demo"
 DEMO_PROJECT = "starter"
-FORMAT_CHOICES = ("timeseries", "cross-sectional", "stream")
+FORMAT_CHOICES = tuple(built_in.label for built_in in BUILT_IN.values())
 UNSTRUCTURED = "unstructured"
 
 app = typer.Typer(

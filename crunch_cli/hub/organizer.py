@@ -40,24 +40,12 @@ from crunch_cli.hub.models import (
 from crunch_cli.hub.module_check import read_modules
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
+from crunch_cli.runner.checks import CHECK_FUNCTIONS
+from crunch_cli.runner.scoring import METRICS as SCORERS
+from crunch_cli.runner.spec import BUILT_IN, Format
 
-FORMATS = {"timeseries": "TIMESERIES", "cross-sectional": "DAG", "stream": "STREAM"}
-METRICS = ("spearman", "accuracy", "rmse", "logloss")
-DEFAULT_METRIC = {"TIMESERIES": "spearman", "DAG": "accuracy", "STREAM": "rmse"}
-CHECK_FUNCTIONS = (
-    "COLUMNS_NAME",
-    "NANS",
-    "IDS",
-    "MOONS",
-    "VALUES_BETWEEN",
-    "VALUES_ALLOWED",
-    "CONSTANTS",
-)
-DEFAULT_CHECKS = {
-    "TIMESERIES": ("COLUMNS_NAME", "NANS", "IDS", "MOONS", "CONSTANTS"),
-    "DAG": ("COLUMNS_NAME", "NANS", "IDS"),
-    "STREAM": ("COLUMNS_NAME", "NANS", "IDS", "MOONS"),
-}
+FORMATS = {built_in.label: format.value for format, built_in in BUILT_IN.items()}
+METRICS = tuple(SCORERS)
 ROUND_LENGTH = timedelta(days=365)
 UNSTRUCTURED = "UNSTRUCTURED"
 DEFAULT_TARGET = "target"
@@ -126,7 +114,7 @@ def create_competition(
     wire_format = _wire_format(format)
     if wire_format == "DAG":
         moon_column = None  # cross-sectional data has no time axis
-    metric = _check_metric(metric or DEFAULT_METRIC[wire_format])
+    metric = _check_metric(metric or BUILT_IN[Format(wire_format)].metric)
     if embargo < 0:
         raise CrunchError(f"embargo must be 0 or more, not {embargo}", hint="fix --embargo")
     check_rows = _check_rows(checks if checks is not None else _default_checks(wire_format))
@@ -439,7 +427,7 @@ def _check_metric(value: str) -> str:
 
 
 def _default_checks(wire_format: str) -> list[dict[str, Any]]:
-    return [{"function": function} for function in DEFAULT_CHECKS[wire_format]]
+    return [{"function": function} for function in BUILT_IN[Format(wire_format)].checks]
 
 
 def _check_rows(checks: list[dict[str, Any]]) -> list[Check]:

@@ -260,3 +260,6 @@ _JUDGES: dict[str, Callable[[Check, _Frames], list[CheckFailure]]] = {
     "VALUES_ALLOWED": _values_allowed,
     "CONSTANTS": _constants,
 }
+
+CHECK_FUNCTIONS = tuple(_JUDGES)
+"""The check functions a competition may list, by the hub's names."""

@@ -24,6 +24,7 @@ from crunch_cli.errors import (
 from crunch_cli.runner.checks import Check, CheckFailure
 from crunch_cli.runner.process import OutputCallback, run
 from crunch_cli.runner.spec import (
+    BUILT_IN,
     MIB,
     ColumnNames,
     DataFiles,
@@ -39,11 +40,6 @@ MAIN_FILE = "main.py"
 MAIN_NOTEBOOK = "main.ipynb"
 PREDICTION_FILE = "prediction.parquet"
 LOG_FILE = "log.txt"
-DEFAULT_METRICS = {
-    Format.TIMESERIES: "spearman",
-    Format.CROSS_SECTIONAL: "accuracy",
-    Format.STREAM: "rmse",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +190,7 @@ def test_workspace(
             if modular
             else Judging(
                 checks=tuple(local.checks) if options.checks else None,
-                metric=str(local.competition.get("metric") or DEFAULT_METRICS[local.format]),
+                metric=str(local.competition.get("metric") or BUILT_IN[local.format].metric),
                 y_test=files.get("y_test"),
             ),
         )

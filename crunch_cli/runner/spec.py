@@ -44,6 +44,27 @@ class Format(str, enum.Enum):
 
 
 @dataclasses.dataclass(frozen=True)
+class BuiltIn:
+    """A format crunch runs with its own code: its name on the command line, the metric it
+    is scored with unless the organizer names another, and its default prediction checks."""
+
+    label: str
+    metric: str
+    checks: tuple[str, ...]
+
+
+BUILT_IN: dict[Format, BuiltIn] = {
+    Format.TIMESERIES: BuiltIn(
+        "timeseries", "spearman", ("COLUMNS_NAME", "NANS", "IDS", "MOONS", "CONSTANTS")
+    ),
+    Format.CROSS_SECTIONAL: BuiltIn("cross-sectional", "accuracy", ("COLUMNS_NAME", "NANS", "IDS")),
+    Format.STREAM: BuiltIn("stream", "rmse", ("COLUMNS_NAME", "NANS", "IDS", "MOONS")),
+}
+"""The one home of the built-in formats' names and defaults (the hub, `crunch test`, the
+CLI and the demo read them here)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class ColumnNames:
     """The data release's column names; `moon` is None for cross-sectional data."""
 
