@@ -49,9 +49,10 @@ def running_hub(root: Path, *extra: str) -> Iterator[str]:
 
 
 def set_up_workspace(root: Path, url: str, competition: str, workspace: Path, *args: str) -> str:
-    """Mint a token on the hub's root folder, `crunch setup` with it; returns the project token."""
+    """Mint a token on the hub's root folder, `crunch setup` with it (on standard input, as
+    the printed setup line does); returns the project token."""
     token = crunch("hub", "token", competition, "alice", "alpha", "--root", str(root))
-    setup_token = token.stdout.split("--token ")[-1].split()[0]
+    setup_token = token.stdout.splitlines()[1].strip()
     crunch(
         "--api-base-url",
         url,
@@ -60,8 +61,9 @@ def set_up_workspace(root: Path, url: str, competition: str, workspace: Path, *a
         "alpha",
         str(workspace),
         "--token",
-        setup_token,
+        "-",
         *args,
+        input=setup_token,
     )
     return (workspace / ".crunchdao" / "token").read_text().strip()
 
