@@ -125,7 +125,7 @@ class JsonDataclass:
         """The JSON object: one camelCase key per field, nested values converted too."""
         return {
             _camel_case(item.name): _encode(getattr(self, item.name))
-            for item in dataclasses.fields(self)  # type: ignore[arg-type]
+            for item in dataclasses.fields(self)  # type: ignore[arg-type]  # subclasses are dataclasses
         }
 
     @classmethod
@@ -134,7 +134,7 @@ class JsonDataclass:
         ignored (a newer hub may send more), a missing field without default is an error."""
         hints = typing.get_type_hints(cls)
         arguments: dict[str, Any] = {}
-        for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for item in dataclasses.fields(cls):  # type: ignore[arg-type]  # subclasses are dataclasses
             if not item.init:
                 continue
             for key in (_camel_case(item.name), item.name):
