@@ -63,6 +63,9 @@ def run_modules(
     started = time.monotonic()
     executions: list[RunResult] = []
 
+    # Scored where the runner ran when the scoring sees the same data: no process to start.
+    inline = run.score and run.scoring_data is None and "scoring" in run.modules
+
     def job(role: ModuleRole, **fields: Any) -> RunSpec:
         data = fields.pop("data_directory", view)
         module_job = ModuleJob(
@@ -70,7 +73,7 @@ def run_modules(
             modules=dict(run.modules),
             data_directory=data,
             prediction_directory=run.prediction_directory,
-            context=dict(run.context),
+            context={**run.context, "scoreInRunner": inline and role == "run"},
             metrics=tuple(run.metrics),
             **fields,
         )
@@ -84,9 +87,11 @@ def run_modules(
             total_timeout=left,
         )
 
-    def fuse(request: dict[str, Any]) -> None:
-        if request.get("action") == "fuse":
-            view.chmod(FUSED)
+    def fuse(request: dict[str, Any]) -> dict[str, Any] | None:
+        if request.get("action") != "fuse":
+            return None
+        view.chmod(FUSED)
+        return {"ok": True}
 
     def answer(request: dict[str, Any]) -> dict[str, Any] | None:
         if request.get("action") != "execute":
@@ -115,7 +120,7 @@ def run_modules(
         with contextlib.suppress(OSError):
             view.chmod(OPEN)
     result = _combined(orchestrated, executions)
-    if not result.ok or not run.score or "scoring" not in run.modules:
+    if inline or not result.ok or not run.score or "scoring" not in run.modules:
         return result
     scored = process.run(job("score", data_directory=run.scoring_data or view), on_output, stop)
     if not scored.ok:
@@ -128,8 +133,10 @@ def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult
     it) and explains it best; the phases are every command's, the memory the largest."""
     failed = next((result for result in executions if not result.ok), None)
     phases: dict[str, PhaseTiming] = {}
-    for result in executions:
+    for result in (*executions, orchestrated):
         for name, timing in result.phases.items():
+            if result is orchestrated and name == "run":
+                continue  # the commands' own phases say where that time went
             total = phases.setdefault(name, PhaseTiming())
             total.calls += timing.calls
             total.seconds += timing.seconds
