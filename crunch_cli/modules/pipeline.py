@@ -130,7 +130,8 @@ def run_modules(
 
 def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult:
     """The run as one result: a failed command fails the run (whatever the runner made of
-    it) and explains it best; the phases are every command's, the memory the largest."""
+    it) and explains it best; the phases are every command's, the memory the largest. Only
+    the runner's word counts on determinism: the participant's processes could forge one."""
     failed = next((result for result in executions if not result.ok), None)
     phases: dict[str, PhaseTiming] = {}
     for result in (*executions, orchestrated):
@@ -140,8 +141,6 @@ def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult
             total = phases.setdefault(name, PhaseTiming())
             total.calls += timing.calls
             total.seconds += timing.seconds
-    reports = [result.deterministic for result in (orchestrated, *executions)]
-    deterministic = False if False in reports else orchestrated.deterministic
     outcome = failed or orchestrated
     return dataclasses.replace(
         orchestrated,
@@ -149,7 +148,6 @@ def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult
         error=outcome.error,
         phases=phases,
         peak_rss=max(result.peak_rss for result in (orchestrated, *executions)),
-        deterministic=deterministic,
     )
 
 
