@@ -9,6 +9,7 @@ into the cell; failures print as an error line and a hint, not as a traceback of
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,55 @@ class Notebook:
             )
             return load_runner_data(spec, runner, workspace.data_dir, Path(scratch))
 
+    def submit(
+        self,
+        message: str | None = None,
+        model_directory_relative_path: str = "",
+        include_installed_packages_version: bool = False,
+        notebook_file_name: str = "notebook.ipynb",
+        main_file_name: str = "main.py",
+        print_convert_logs: bool = False,
+    ) -> Submitted | None:
+        """Push the notebook being run, converted like `crunch push` converts one, with the
+        workspace's other files (crunch-cli 13's keyword arguments, same meanings;
+        `notebook_file_name` named a scratch file there and writes nothing here). The
+        notebook is the file the editor runs (VS Code, Jupyter), else the code the kernel
+        executed; `include_installed_packages_version` pins requirements.txt to the installed
+        versions. Returns None, after printing why, when nothing was submitted.
+        """
+        from crunch_cli.api import HubClient
+        from crunch_cli.push.bundle import build_bundle
+        from crunch_cli.push.submit import submit
+        from crunch_cli.push.upload import CACHE_FILE, UploadCache
+
+        del notebook_file_name, model_directory_relative_path  # the workspace's settings rule
+        notebook = _running_notebook(self.workspace) or _kernel_cells()
+        cache = UploadCache(self.workspace.metadata_dir / CACHE_FILE)
+        try:
+            bundle = build_bundle(
+                self.workspace,
+                main_file=main_file_name,
+                freeze=include_installed_packages_version,
+                cache=cache,
+                notebook=notebook,
+            )
+            if print_convert_logs:
+                for note in bundle.notes:
+                    print(f"note: {note}", file=sys.stderr)
+            submission, sent = submit(
+                HubClient.for_workspace(self.workspace),
+                self.workspace,
+                bundle,
+                cache,
+                message=message or "",
+            )
+        except CrunchError as error:
+            _print_error(error)
+            return None
+        submitted = Submitted(int(submission["number"]), len(bundle.files), sent)
+        print(f"Submission #{submitted.number} created: {submitted.files} files")
+        return submitted
+
     def load_streams(self) -> tuple[list[Stream], list[Stream]]:
         """Stream competitions: the training streams (targets joined) and the test streams."""
         from crunch_cli.runner.formats.stream import split_streams, training_streams
@@ -98,11 +148,21 @@ class Notebook:
         gpu: bool | None = None,
         checks: bool = True,
         determinism_check: bool = False,
+        no_determinism_check: bool | None = None,
+        raise_abort: bool = False,
+        round_number: str | int = "@current",
+        skip_whitelisted_library_scan: bool = False,
     ) -> TestReport | None:
-        """Run train() and infer() like `crunch test` does (same options); returns the report,
-        or None when the test could not start. `report.result.ok` tells success."""
+        """Run train() and infer() like `crunch test` does (same options, and crunch-cli
+        13's keyword arguments); returns the report, or None when the test could not start.
+        `report.result.ok` tells success; with `raise_abort`, a failure raises instead.
+        `round_number` is accepted for crunch-cli 13's callers: the local data is the round's.
+        """
         from crunch_cli.runner.local import TestOptions, test_workspace
 
+        del round_number, skip_whitelisted_library_scan
+        if no_determinism_check is not None:
+            determinism_check = not no_determinism_check
         options = TestOptions(
             main_file=main_file,
             model_directory=model_directory,
@@ -121,14 +181,49 @@ class Notebook:
             report = test_workspace(self.workspace, options, _print_line, notebook_cells=cells)
         except CrunchError as error:
             _print_error(error)
+            if raise_abort:
+                raise
             return None
         _print_report(report)
+        if raise_abort:
+            report.raise_for_failure()
         return report
+
+
+@dataclasses.dataclass(frozen=True)
+class Submitted:
+    """What `submit()` returns: short when it is a cell's last value."""
+
+    number: int
+    files: int
+    sent_bytes: int
+
+    def __repr__(self) -> str:
+        return f"<submission #{self.number}: {self.files} files>"
 
 
 def load_notebook(directory: str | Path | None = None) -> Notebook:
     """The notebook API for the workspace holding `directory` (default: the current folder)."""
     return Notebook(Workspace.find(Path(directory) if directory else None))
+
+
+def _running_notebook(workspace: Workspace) -> Path | None:
+    """The notebook file being run, as VS Code and Jupyter tell their kernels."""
+    import os
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    candidates = [
+        shell.user_ns.get("__vsc_ipynb_file__") if shell is not None else None,
+        os.environ.get("JPY_SESSION_NAME"),
+    ]
+    for candidate in candidates:
+        if candidate and str(candidate).endswith(".ipynb"):
+            path = Path(candidate)
+            path = path if path.is_absolute() else workspace.root / path
+            if path.is_file():
+                return path
+    return None
 
 
 def _kernel_cells() -> list[str] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -62,8 +62,11 @@ def build_bundle(
     freeze: bool = True,
     cache: UploadCache,
     allow_secrets: Collection[str] = (),
+    notebook: Path | Sequence[str] | None = None,
 ) -> Bundle:
     """`allow_secrets`: workspace paths (POSIX) to send even though they look like secrets.
+    `notebook`: a notebook file, or the code cells a kernel ran, that becomes the main file
+    (the notebook API's `submit()`), whatever else the workspace holds.
 
     The secrets check runs on the final file list, before any file is hashed: a refused
     push costs no time on a large model.
@@ -75,9 +78,22 @@ def build_bundle(
     made: dict[str, tuple[bytes, str]] = {}
 
     main_path = root / main_file
-    if main_path.is_file():
+    if notebook is not None:
+        name = notebook.name if isinstance(notebook, Path) else "the notebook"
+        conversion = _convert_notebook(notebook, made, main_file)
+        source = conversion.script
+        local.pop(main_file, None)
+        if isinstance(notebook, Path) and notebook.resolve().is_relative_to(root.resolve()):
+            local.pop(notebook.resolve().relative_to(root.resolve()).as_posix(), None)
+
+        def imported() -> list[Requirement]:
+            return conversion.requirements
+
+        submission_type: Literal["CODE", "NOTEBOOK"] = "NOTEBOOK"
+        notes.append(f"{name} converted to {main_file}")
+    elif main_path.is_file():
         source = main_path.read_text()
-        submission_type: Literal["CODE", "NOTEBOOK"] = "CODE"
+        submission_type = "CODE"
 
         def imported() -> list[Requirement]:
             from crunch_cli.convert import requirements_from_script
@@ -85,7 +101,7 @@ def build_bundle(
             return requirements_from_script(source)
 
     elif main_file == DEFAULT_MAIN_FILE and (root / NOTEBOOK).is_file():
-        conversion = _convert_notebook(root / NOTEBOOK, made)
+        conversion = _convert_notebook(root / NOTEBOOK, made, main_file)
         source = conversion.script
         local.pop(NOTEBOOK, None)
 
@@ -178,13 +194,18 @@ def check_entry_points(source: str, main_file: str) -> None:
         )
 
 
-def _convert_notebook(path: Path, made: dict[str, tuple[bytes, str]]) -> Conversion:
-    from crunch_cli.convert import convert_notebook
+def _convert_notebook(
+    notebook: Path | Sequence[str], made: dict[str, tuple[bytes, str]], main_file: str
+) -> Conversion:
+    from crunch_cli.convert import convert_cells, convert_notebook
 
-    conversion = convert_notebook(path)
-    made[DEFAULT_MAIN_FILE] = (conversion.script.encode(), f"converted from {NOTEBOOK}")
+    if isinstance(notebook, Path):
+        conversion, origin = convert_notebook(notebook), notebook.name
+    else:  # a kernel's history: a cell that failed to parse defined nothing, skip it
+        conversion, origin = convert_cells(notebook, bad_cells="comment"), "the notebook"
+    made[main_file] = (conversion.script.encode(), f"converted from {origin}")
     for name, content in conversion.embedded_files.items():
-        made[name] = (content.encode(), f"embedded in {NOTEBOOK}")
+        made[name] = (content.encode(), f"embedded in {origin}")
     return conversion
 
 

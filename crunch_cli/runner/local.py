@@ -73,6 +73,11 @@ class TestReport:
     log_path: Path
     conversion_warnings: list[str]
 
+    def __repr__(self) -> str:
+        """Short: a notebook shows it when `crunch.test()` ends a cell."""
+        state = "passed" if self.result.ok and not self.failures else "failed"
+        return f"<crunch test of {self.main_file}: {state}>"
+
     @property
     def failures(self) -> list[CheckFailure]:
         return self.result.failures
