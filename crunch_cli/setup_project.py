@@ -14,7 +14,7 @@ import secrets
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from crunch_cli.api import HubClient
 from crunch_cli.api.client import DEFAULT_API_BASE_URL
@@ -64,9 +64,12 @@ def setup_project(
     model_directory: str = DEFAULT_MODEL_DIRECTORY,
     size_variant: str = "default",
     include_model: bool = False,
+    submission: int | Literal["latest"] | None = "latest",
     progress: Progress | None = None,
     competitions_source: str | None = None,
 ) -> SetupResult:
+    """`submission` is the one to restore: "latest" (none yet is fine), a number, or None
+    for a workspace from scratch."""
     target = (directory or Path(f"{competition}-{project}")).absolute()
     _check_target(target, force=force)
 
@@ -97,20 +100,27 @@ def setup_project(
     )
     workspace = _assemble(target, config, project_token)
     result = SetupResult(workspace)
-    try:
-        result.restored = checkout(
-            client, workspace, include_model=include_model, keep_local=True, progress=progress
-        )
-    except NotFoundError as error:
-        if error.code != "NEVER_SUBMITTED":
+    if submission is not None:
+        number = None if submission == "latest" else submission
+        try:
+            result.restored = checkout(
+                client,
+                workspace,
+                number=number,
+                include_model=include_model,
+                keep_local=True,
+                progress=progress,
+            )
+        except NotFoundError as error:
+            if number is not None or error.code != "NEVER_SUBMITTED":
+                error.hint = (
+                    f"your workspace is ready in {target} without it: `crunch submission "
+                    "list` there shows the ones `crunch submission checkout` can restore"
+                )
+                raise
+        except DownloadError as error:
+            error.hint = _restore_hint(target, number)
             raise
-    except DownloadError as error:
-        # The token is spent, but the workspace is whole: the restore alone can be redone.
-        error.hint = (
-            f"your workspace is ready in {target}: run `crunch submission checkout @last` "
-            "there to try the restore again; if it fails the same way, tell the organizer"
-        )
-        raise
     if with_data:
         try:
             result.downloads = download_data(
@@ -123,6 +133,14 @@ def setup_project(
         except CrunchError as error:
             result.data_error = error
     return result
+
+
+def _restore_hint(target: Path, number: int | None) -> str:
+    """The token is spent, but the workspace is whole: the restore alone can be redone."""
+    return (
+        f"your workspace is ready in {target}: run `crunch submission checkout "
+        f"{'@last' if number is None else number}` there to try the restore again"
+    )
 
 
 def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None = None) -> None:

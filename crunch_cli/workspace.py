@@ -65,7 +65,8 @@ class ProjectConfig:
     """What `.crunchdao/project.json` records; camelCase on disk like the hub's JSON.
 
     `api_base_url` is None in a workspace made by the public crunch-cli, which does not
-    record its hub: `--api-base-url` (or the default) then says where to go.
+    record its hub: its `.env` file or its default then says where to go
+    (`Workspace.public_client_settings`).
     """
 
     competition_name: str
@@ -138,6 +139,24 @@ class Workspace:
                 f"{path} is unreadable ({error})",
                 hint="run `crunch setup` again in a new folder, or restore the file",
             ) from error
+
+    def public_client_settings(self) -> dict[str, str]:
+        """The `CRUNCH_*` settings of the workspace's `.env` file.
+
+        crunch-cli 13.0.1 records no hub in `project.json`; it reads `CRUNCH_API_BASE_URL` or
+        `CRUNCH_ENVIRONMENT` from a `.env` file instead, so a workspace it made keeps
+        talking to the same hub. Plain `KEY=VALUE` lines; no variable expansion.
+        """
+        try:
+            lines = (self.root / ".env").read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return {}
+        settings: dict[str, str] = {}
+        for line in lines:
+            key, sep, value = line.strip().removeprefix("export ").partition("=")
+            if sep and key.strip().startswith("CRUNCH_"):
+                settings[key.strip()] = value.strip().strip("'\"")
+        return settings
 
     def write_config(self, config: ProjectConfig) -> None:
         atomic_write_json(self.metadata_dir / PROJECT_FILE, config.to_json())

@@ -16,7 +16,7 @@ import typer.core
 from crunch_cli import __version__
 from crunch_cli.cli import commands
 from crunch_cli.cli.output import echo
-from crunch_cli.cli.state import State
+from crunch_cli.cli.state import ENVIRONMENTS, State, environment_name
 from crunch_cli.errors import CrunchError
 
 
@@ -55,6 +55,17 @@ app = typer.Typer(
 )
 
 
+def _check_environment(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return environment_name(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "choose production (prod), staging (test) or development (dev, local)"
+        ) from None
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"crunch {__version__}")
@@ -81,6 +92,26 @@ def root(
             help="Hub to talk to. Default: the one recorded in the workspace, else the local hub.",
         ),
     ] = None,
+    web_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--web-base-url",
+            envvar="CRUNCH_WEB_BASE_URL",
+            help="The hub's website, shown by `crunch status`. Default: the hub's own address.",
+        ),
+    ] = None,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            "--environment",
+            "--env",
+            envvar="CRUNCH_ENVIRONMENT",
+            callback=_check_environment,
+            metavar="|".join(ENVIRONMENTS),
+            help="crunch-cli's named hubs, used when --api-base-url is not given: production "
+            "(prod), staging (test), or development (dev, local): the local hub.",
+        ),
+    ] = None,
     competitions: Annotated[
         str | None,
         typer.Option(
@@ -90,8 +121,21 @@ def root(
             "cache+http(s)://HOST, github://OWNER/REPO, comma-separated. Default: the hub.",
         ),
     ] = None,
+    hide_tips: Annotated[
+        bool,
+        typer.Option(
+            "--hide-tips", envvar="CRUNCH_HIDE_TIPS", help="Do not print the next steps to try."
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = State(debug=debug, api_base_url=api_base_url, competitions_source=competitions)
+    ctx.obj = State(
+        debug=debug,
+        api_base_url=api_base_url,
+        web_base_url=web_base_url,
+        environment=environment,
+        competitions_source=competitions,
+        hide_tips=hide_tips,
+    )
 
 
 commands.register(app)

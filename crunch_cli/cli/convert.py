@@ -28,19 +28,27 @@ def convert(
     script: Annotated[Path, typer.Argument(help="The script to write.")] = Path("main.py"),
     write_requirements: Annotated[
         bool,
-        typer.Option("--write-requirements", help="Also write requirements.txt beside the script."),
+        typer.Option(
+            "--requirements",
+            "--write-requirements",
+            help="Also write requirements.txt beside the script.",
+        ),
     ] = False,
     write_embedded_files: Annotated[
         bool,
         typer.Option(
-            "--write-embedded-files", help="Also write the files embedded in markdown cells."
+            "--embedded-files",
+            "--write-embedded-files",
+            help="Also write the files embedded in markdown cells.",
         ),
     ] = False,
     no_freeze: Annotated[
         bool,
         typer.Option("--no-freeze", help="Do not pin requirements to the installed versions."),
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    force: Annotated[
+        bool, typer.Option("--overwrite", "--force", help="Overwrite existing files.")
+    ] = False,
     bad_cells: Annotated[
         str,
         typer.Option(
@@ -50,6 +58,10 @@ def convert(
             help="A cell that does not parse: stop (error) or comment it out (comment).",
         ),
     ] = "error",
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", help="Also list the requirements and embedded files found."),
+    ] = False,
 ) -> None:
     """Convert a notebook into a script: imports, functions and classes are kept, the rest
     is commented out."""
@@ -65,6 +77,11 @@ def convert(
         bad_cells=bad_cells,  # type: ignore[arg-type]  # _check_bad_cells admits only BadCells values
         whitelist=_whitelist(ctx.obj) if write_requirements else None,
     )
+    if verbose:
+        for requirement in result.conversion.requirements:
+            echo(f"requirement: {requirement}")
+        for name in sorted(result.conversion.embedded_files):
+            echo(f"embedded file: {name}")
     for warning in result.conversion.warnings:
         echo(f"warning: {warning}", fg="yellow", err=True)
     for note in result.notes:
@@ -80,9 +97,9 @@ def _whitelist(state: State) -> "Whitelist | None":
     from crunch_cli.requirements import Whitelist
 
     try:
-        recorded = Workspace.find().config.api_base_url
+        base_url = state.hub_url(Workspace.find())
     except NotInWorkspaceError:
-        recorded = None
-    if state.api_base_url is None and recorded is None:
-        return None
-    return Whitelist(HubClient(state.base_url(recorded), timeout=5))
+        if state.explicit_base_url() is None:
+            return None
+        base_url = state.base_url()
+    return Whitelist(HubClient(base_url, timeout=5))

@@ -58,7 +58,7 @@ def push(
 
     state: State = ctx.obj
     workspace = Workspace.find()
-    base_url = state.base_url(workspace.config.api_base_url)
+    base_url = state.hub_url(workspace)
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(
         workspace,

@@ -246,6 +246,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ("competition", f"{competition['name']} ({competition.get('format', '')})"),
         ("project", f"{config.project_name} (user {config.user_id})"),
         ("hub", client.base_url),
+        ("website", ctx.obj.web_url()),
         ("code limit", human_size((quota.get("codeFiles") or {}).get("totalSize") or 0)),
         ("model limit", human_size((quota.get("modelFiles") or {}).get("totalSize") or 0)),
         ("submissions", f"{daily.get('current', 0)} today, {left} left"),

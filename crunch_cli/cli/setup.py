@@ -1,8 +1,9 @@
 """`crunch setup`, `crunch download`, `crunch update-token`, `crunch setup-command`."""
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -12,12 +13,34 @@ from crunch_cli.errors import WorkspaceError
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
 
 TOKEN_VARIABLE = "CRUNCH_SETUP_TOKEN"
+DIRECTORY_PATTERN = "{competitionName}-{projectName}"
+SIZES = ("default", "small", "large")
 
 
 def _check_size(value: str | None) -> str | None:
-    if value is not None and value.lower() not in ("default", "small", "large"):
+    if value is not None and value.lower() not in SIZES:
         raise typer.BadParameter("choose default, small or large")
     return value.lower() if value else value
+
+
+def _check_submission(value: str) -> int | Literal["latest"] | None:
+    """crunch-cli's --submission: latest, scratch (restore nothing) or a number."""
+    if value == "latest":
+        return "latest"
+    if value == "scratch":
+        return None
+    if value.isdigit():
+        return int(value)
+    raise typer.BadParameter("latest, scratch or a submission number", param_hint="--submission")
+
+
+def _directory(pattern: str, competition: str, project: str) -> Path:
+    """DIRECTORY with crunch-cli's placeholders filled in."""
+    return Path(
+        os.path.normpath(
+            pattern.replace("{competitionName}", competition).replace("{projectName}", project)
+        )
+    )
 
 
 def setup(
@@ -25,9 +48,9 @@ def setup(
     competition: Annotated[str, typer.Argument(help="Competition name.")],
     project: Annotated[str, typer.Argument(help="Your project name.")],
     directory: Annotated[
-        Path | None,
-        typer.Argument(help="Folder to create. Default: COMPETITION-PROJECT."),
-    ] = None,
+        str,
+        typer.Argument(help="Folder to create; {competitionName} and {projectName} are filled in."),
+    ] = DIRECTORY_PATTERN,
     token: Annotated[
         str | None,
         typer.Option(
@@ -39,8 +62,22 @@ def setup(
         ),
     ] = None,
     no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
+    submission: Annotated[
+        str,
+        typer.Option(
+            "--submission",
+            metavar="latest|scratch|N",
+            help="The submission to restore: your last, none (scratch), or number N.",
+        ),
+    ] = "latest",
+    no_model: Annotated[
+        bool, typer.Option("--no-model", help="Do not restore the submission's model files.")
+    ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Set up inside a non-empty folder.")
+        bool,
+        typer.Option(
+            "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
+        ),
     ] = False,
     model_directory: Annotated[
         str, typer.Option("--model-directory", help="Where your model files live.")
@@ -50,25 +87,27 @@ def setup(
     ] = "default",
     include_model: Annotated[
         bool,
-        typer.Option("--include-model", help="Also restore the last submission's model files."),
+        typer.Option("--include-model", help="Restore model files too (the default already)."),
     ] = False,
 ) -> None:
     """Create a workspace from a one-time setup token and download the data."""
     from crunch_cli.setup_project import setup_project
 
     state: State = ctx.obj
+    restore = _check_submission(submission)
     with DownloadProgress() as progress:
         result = setup_project(
             competition=competition,
             project=project,
             token=_read_token(token),
             base_url=state.base_url(),
-            directory=directory,
+            directory=_directory(directory, competition, project),
             force=force,
             with_data=not no_data,
             model_directory=model_directory,
             size_variant=size,
-            include_model=include_model,
+            include_model=include_model or not no_model,
+            submission=restore,
             progress=progress,
             competitions_source=state.competitions_source,
         )
@@ -87,7 +126,8 @@ def setup(
             echo("Kept your local version of: " + ", ".join(restored.kept))
         print_skipped(restored.skipped)
     echo(f"Workspace ready in {where}")
-    echo(f"Next: cd {where} && crunch test")
+    if not state.hide_tips:
+        echo(f"Next: cd {where} && crunch test")
 
 
 def download(
@@ -138,7 +178,7 @@ def update_token(
 
     state: State = ctx.obj
     workspace = Workspace.find()
-    renew_token(workspace, _read_token(token), base_url=state.api_base_url)
+    renew_token(workspace, _read_token(token), base_url=state.hub_url(workspace))
     echo(f"Token updated in {_relative(workspace.metadata_dir)}")
 
 
@@ -148,7 +188,8 @@ def setup_command(ctx: typer.Context) -> None:
     from crunch_cli.setup_project import setup_command as make_setup_command
 
     state: State = ctx.obj
-    line, valid_until = make_setup_command(Workspace.find(), base_url=state.api_base_url)
+    workspace = Workspace.find()
+    line, valid_until = make_setup_command(workspace, base_url=state.hub_url(workspace))
     typer.echo(line)  # the one line meant to carry a token: not masked
     echo(
         f"It works once, until {valid_until:%Y-%m-%d %H:%M:%S} UTC; "

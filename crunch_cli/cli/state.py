@@ -1,4 +1,14 @@
-"""Global options, resolved once and handed to every command (flag > env > workspace)."""
+"""Global options, resolved once and handed to every command.
+
+Which hub a command talks to, first match wins:
+
+1. `--api-base-url` (or `CRUNCH_API_BASE_URL`);
+2. `--environment` (or `CRUNCH_ENVIRONMENT`): crunch-cli 13.0.1's named hubs;
+3. the hub the workspace recorded at `crunch setup`;
+4. in a workspace made by crunch-cli 13.0.1, which records no hub: what its `.env` file says
+   (13.0.1 reads the same variables from it), else 13.0.1's default, production;
+5. the local hub (`crunch hub serve`).
+"""
 
 from __future__ import annotations
 
@@ -11,30 +21,90 @@ from crunch_cli.workspace import Workspace
 if TYPE_CHECKING:
     from crunch_cli.api import HubClient
 
+PRODUCTION = "production"
+STAGING = "staging"
+DEVELOPMENT = "development"
+
+# crunch-cli 13.0.1's environments: (API base URL, website base URL). `development` is a hub
+# on this machine, which for us is `crunch hub serve` (it serves its website on the same port).
+ENVIRONMENTS: dict[str, tuple[str, str]] = {
+    PRODUCTION: ("https://api.hub.crunchdao.com", "https://hub.crunchdao.com"),
+    STAGING: ("https://api.hub.crunchdao.io", "https://hub.crunchdao.io"),
+    DEVELOPMENT: ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+}
+ENVIRONMENT_ALIASES = {
+    "prod": PRODUCTION,
+    "test": STAGING,
+    "dev": DEVELOPMENT,
+    "local": DEVELOPMENT,
+}
+
+
+def environment_name(value: str) -> str:
+    """A name or 13.0.1 alias of an environment, as its full name; ValueError if unknown."""
+    name = ENVIRONMENT_ALIASES.get(value.lower(), value.lower())
+    if name not in ENVIRONMENTS:
+        raise ValueError(value)
+    return name
+
 
 @dataclasses.dataclass
 class State:
     debug: bool = False
     api_base_url: str | None = None
+    web_base_url: str | None = None
+    environment: str | None = None
     competitions_source: str | None = None
+    hide_tips: bool = False
 
     def base_url(self, recorded: str | None = None) -> str:
-        """The flag or env var wins, then what the workspace recorded, then the local hub."""
+        """What the user said (option, env var, environment), then `recorded`, then the
+        local hub."""
         from crunch_cli.api.client import DEFAULT_API_BASE_URL
 
-        return (self.api_base_url or recorded or DEFAULT_API_BASE_URL).rstrip("/")
+        return (self.explicit_base_url() or recorded or DEFAULT_API_BASE_URL).rstrip("/")
+
+    def hub_url(self, workspace: Workspace) -> str:
+        """The hub of this workspace (see the module docstring)."""
+        recorded = workspace.config.api_base_url
+        if recorded is None and self.explicit_base_url() is None:
+            settings = workspace.public_client_settings()
+            recorded = settings.get("CRUNCH_API_BASE_URL")
+            if recorded is None:
+                try:
+                    named = environment_name(settings.get("CRUNCH_ENVIRONMENT", PRODUCTION))
+                except ValueError:
+                    named = PRODUCTION  # 13.0.1 ignores an unknown name too
+                recorded = ENVIRONMENTS[named][0]
+        return self.base_url(recorded)
 
     def nearby_base_url(self) -> str:
-        """`base_url` for commands that also work outside a workspace (list, ping, whitelist)."""
+        """The hub for commands that also work outside a workspace (list, ping, whitelist)."""
         try:
-            recorded = Workspace.find().config.api_base_url
+            return self.hub_url(Workspace.find())
         except NotInWorkspaceError:
-            recorded = None
-        return self.base_url(recorded)
+            return self.base_url()
+
+    def web_url(self) -> str:
+        """The hub's website: the option, else the environment's, else the API's own host
+        (our hub serves both)."""
+        if self.web_base_url:
+            return self.web_base_url.rstrip("/")
+        if self.environment and not self.api_base_url:
+            return ENVIRONMENTS[self.environment][1]
+        return self.nearby_base_url()
 
     def workspace_client(self) -> tuple[Workspace, HubClient]:
         """The workspace around the current folder and a client for its hub and token."""
         from crunch_cli.api import HubClient
 
         workspace = Workspace.find()
-        return workspace, HubClient.for_workspace(workspace, self.api_base_url)
+        return workspace, HubClient(self.hub_url(workspace), workspace.read_token())
+
+    def explicit_base_url(self) -> str | None:
+        """The hub the user named for this command (option, env var or environment)."""
+        if self.api_base_url:
+            return self.api_base_url
+        if self.environment:
+            return ENVIRONMENTS[self.environment][0]
+        return None
