@@ -28,6 +28,7 @@ from crunch_cli.hub.routes import (
     metrics,
     modules,
     runs,
+    runtimes,
     submissions,
     tokens,
     uploads,
@@ -47,6 +48,7 @@ ROUTERS = (
     uploads,
     submissions,
     runs,
+    runtimes,
     leaderboards,
 )
 EXTRA_LIBRARIES_FILE = "libraries.json"

@@ -21,6 +21,7 @@ from crunch_cli.hub.tokens import project_for_token
 
 TOKEN_SCHEMES = ("project-token", "bearer")
 MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
 
 # An id, number or count in a path, a query or a body: what the database can store, so a
 # larger one is refused as invalid instead of failing in the database.
@@ -107,12 +108,27 @@ class PageRequest:
 
 def page_request(
     page: Annotated[int, Query(ge=0, lt=lookups.MAX_ID // MAX_PAGE_SIZE)] = 0,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> PageRequest:
     return PageRequest(page, size)
 
 
 PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+def page_request_if_asked(
+    page: Annotated[int | None, Query(ge=0, lt=lookups.MAX_ID // MAX_PAGE_SIZE)] = None,
+    size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+) -> PageRequest | None:
+    """None when the client asked for no page: a listing the hosted hub answers as a
+    plain array (crunch-cli 13's `runs.list()`) keeps that shape for such a client, and
+    pages for one that asks (ours)."""
+    if page is None and size is None:
+        return None
+    return page_request(page or 0, size or DEFAULT_PAGE_SIZE)
+
+
+OptionalPageDep = Annotated[PageRequest | None, Depends(page_request_if_asked)]
 
 
 def public_base_url(request: Request) -> str:

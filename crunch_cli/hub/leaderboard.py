@@ -11,10 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from crunch_cli.hub.metrics import ranking
-from crunch_cli.hub.models import Competition, Project, Run, Submission
+from crunch_cli.hub.metrics import ranking, target
+from crunch_cli.hub.models import Competition, Project, Run, Submission, User
 from crunch_cli.hub.runs import COMPLETED, duration
-from crunch_cli.hub.views import iso
+from crunch_cli.hub.views import METRIC_DECIMALS, iso
+
+# One leaderboard per competition; crunch-cli reads it by `@default`, then by its name.
+NAME = "default"
+RANK_UNIT = {"prefix": None, "scale": 0, "suffix": None}
+METRIC_UNIT = {"prefix": None, "scale": METRIC_DECIMALS, "suffix": None}
 
 
 def best_runs(session: Session, competition: Competition) -> list[Run]:
@@ -48,6 +53,11 @@ def best_runs(session: Session, competition: Competition) -> list[Run]:
 
 def view(session: Session, competition: Competition) -> dict[str, Any]:
     return {
+        "id": competition.id,
+        "name": NAME,
+        "displayName": f"{competition.display_name} leaderboard",
+        "default": True,
+        # ours
         "competitionName": competition.name,
         "metric": competition.metric,
         "higherIsBetter": ranking(session, competition).higher_is_better,
@@ -65,4 +75,67 @@ def view(session: Session, competition: Competition) -> dict[str, Any]:
             }
             for rank, row in enumerate(best_runs(session, competition), start=1)
         ],
+    }
+
+
+def changes(
+    session: Session, competition: Competition, user: User, project: Project | None
+) -> dict[str, Any]:
+    """Where the user's project (its best ranked one when `project` is None) stands, in
+    crunch-cli 13's "changes" shape: one target, its rank and its run's metrics. The hub
+    keeps no history of ranks, so `previous` and `change` are always null; `targets` is
+    empty when the project has no scored run.
+    """
+    projects = [project] if project is not None else user_projects(session, competition, user)
+    entries = best_runs(session, competition)
+    ranked = next(
+        (
+            (rank, row)
+            for rank, row in enumerate(entries, start=1)
+            if any(row.project_id == item.id for item in projects)
+        ),
+        None,
+    )
+    submitted = any(
+        session.scalar(select(Submission.id).where(Submission.project_id == item.id).limit(1))
+        for item in projects
+    )
+    if ranked is None:
+        return {"submitted": submitted, "targets": []}
+    rank, row = ranked
+    scores = {item.name: item.value for item in row.metrics} or {row.metric: row.score}
+    of = target(competition)
+    return {
+        "submitted": submitted,
+        "targets": [
+            {
+                "id": of.id,
+                "name": of.name,
+                "displayName": of.name,
+                "rank": _change(RANK_UNIT, rank),
+                "rewardRank": _change(RANK_UNIT, rank),
+                "mean": _change(METRIC_UNIT, row.score),
+                "metrics": {name: _change(METRIC_UNIT, value) for name, value in scores.items()},
+            }
+        ],
+    }
+
+
+def user_projects(session: Session, competition: Competition, user: User) -> list[Project]:
+    return list(
+        session.scalars(
+            select(Project).where(
+                Project.competition_id == competition.id, Project.user_id == user.id
+            )
+        )
+    )
+
+
+def _change(unit: dict[str, Any], current: float | None) -> dict[str, Any]:
+    return {
+        "unit": unit,
+        "current": current,
+        "previous": None,
+        "change": None,
+        "changeDirection": None,
     }

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
+from crunch_cli.hub import submissions
 from crunch_cli.hub.deps import PageRequest, StoredInt
 from crunch_cli.hub.errors import not_found
 from crunch_cli.hub.lookups import MAX_ID
@@ -55,8 +56,10 @@ class NewRun(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     submission_id: StoredInt = Field(alias="submissionId")
-    train_frequency: int = Field(default=1, ge=1, lt=MAX_ID, alias="trainFrequency")
+    # 0: train at the first moon only (when forced or without a model), crunch-cli 13's default
+    train_frequency: int = Field(default=1, ge=0, lt=MAX_ID, alias="trainFrequency")
     force_first_train: bool = Field(default=True, alias="forceFirstTrain")
+    runtime_definition_name: str | None = Field(default=None, alias="runtimeDefinitionName")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +87,7 @@ def view(row: Run) -> dict[str, Any]:
         "status": row.status,
         "success": row.success,
         "terminated": row.terminated,
-        "submission": {"id": row.submission.id, "number": row.submission.number},
+        "submission": submissions.view(row.submission),
         "createdAt": iso(row.created_at),
         "errorMessage": row.error_message,
         "exitCode": row.exit_code,
@@ -141,6 +144,15 @@ def find(session: Session, project: Project, run_id: int) -> Run:
             "RUN_NOT_FOUND", f"project {project.name!r} has no run {run_id}", runId=run_id
         )
     return row
+
+
+def every(session: Session, project: Project) -> list[dict[str, Any]]:
+    """Every run of the project, oldest first, as the hosted hub lists them to a client
+    that asks for no page: crunch-cli 13 reverses the array to show the newest first and
+    cuts it at `--limit`.
+    """
+    query = select(Run).where(Run.project_id == project.id).order_by(Run.id)
+    return [view(row) for row in session.scalars(query)]
 
 
 def page_of(session: Session, project: Project, request: PageRequest) -> dict[str, Any]:

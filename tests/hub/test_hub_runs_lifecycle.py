@@ -79,12 +79,13 @@ def test_another_projects_submission_and_runs_are_out_of_reach(caller, caller_fo
     assert (peek.status_code, peek.json()["code"]) == (403, "ACCESS_DENIED")
 
 
-def test_a_run_needs_a_positive_train_frequency(caller):
+def test_a_run_refuses_a_negative_train_frequency(caller):
+    """0 is allowed: crunch-cli 13's default, training at the first moon only."""
     submission = push(caller, GOOD)
     response = caller.call(
         "POST",
         caller.project_path(3) + "/runs",
-        json={"submissionId": submission["id"], "trainFrequency": 0},
+        json={"submissionId": submission["id"], "trainFrequency": -1},
     )
 
     assert response.status_code == 400
@@ -159,7 +160,7 @@ def test_two_projects_pushing_and_running_at_once_lose_nothing(hub, caller_for):
 
     for caller, run in zip(callers, runs, strict=True):
         assert run["success"] is True, run
-        listed = caller.call("GET", caller.project_path(3) + "/runs").json()["content"]
+        listed = caller.call("GET", caller.project_path(3) + "/runs").json()
         assert [item["id"] for item in listed] == [run["id"]]
         printed = [line for line in user_lines(caller, run["id"]) if line.startswith("I am")]
         assert set(printed) == {f"I am {caller.project}"}  # train() runs once per moon

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from crunch_cli.hub import runs
-from crunch_cli.hub.deps import OwnProjectDep, PageDep, SessionDep, StoreDep, StoredInt
+from crunch_cli.hub import runs, runtimes
+from crunch_cli.hub.deps import OptionalPageDep, OwnProjectDep, SessionDep, StoreDep, StoredInt
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.models import Run
 from crunch_cli.hub.routes.submissions import PROJECT
@@ -15,6 +15,7 @@ from crunch_cli.hub.routes.submissions import PROJECT
 router = APIRouter()
 
 RUNS = "/v3" + PROJECT + "/runs"
+SELECTION = "/v4" + PROJECT + "/selection"
 MAX_LOG_PAGE = 1000
 
 
@@ -31,6 +32,7 @@ def create_run(
     session: SessionDep,
     project: OwnProjectDep,
 ) -> dict[str, Any]:
+    runtimes.require(project.competition, body.runtime_definition_name)
     created = runs.create(session, project.competition, project, body)
     # Runs once the response is ready, i.e. after the commit: the worker finds the run.
     background.add_task(_executor(request).wake)
@@ -41,8 +43,11 @@ def create_run(
 def list_runs(
     session: SessionDep,
     project: OwnProjectDep,
-    paging: PageDep,
-) -> dict[str, Any]:
+    paging: OptionalPageDep,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Pages for a client that asks for one (ours); a plain array otherwise (crunch-cli 13)."""
+    if paging is None:
+        return runs.every(session, project)
     return runs.page_of(session, project, paging)
 
 
@@ -90,3 +95,22 @@ def terminate_run(
         row = fresh.get(Run, run_id)
         assert row is not None
         return runs.view(row)
+
+
+@router.get(SELECTION)
+def get_selection(project: OwnProjectDep) -> dict[str, Any]:
+    """Which run counts, as crunch-cli 13's `run list/show` ask. Nothing is selected on this
+    hub: the leaderboard takes each project's best scored run, and there is no
+    out-of-sample phase to select one for. `BEST_RUN` is ours; the client knows only its
+    own origins by name, so the answer names no run (`runId` null) for it to label.
+    """
+    return {
+        "origin": "BEST_RUN",
+        "runnable": False,
+        "runId": None,
+        "submission": None,
+        "trainFrequency": None,
+        "forceFirstTrain": None,
+        "createdAt": None,
+        "updatedAt": None,
+    }
