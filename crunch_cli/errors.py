@@ -198,6 +198,13 @@ class RunFailedError(RunnerError):
     """Raised when a run on the hub ended without success."""
 
 
+class RunTerminatedError(RunFailedError):
+    """Raised when a run on the hub ended because someone terminated it; exit status 3, as
+    crunch-cli 13.0.1's `run wait` says."""
+
+    exit_code = 3
+
+
 class SecretFileError(PushError):
     """Raised before anything is sent when a push would send files that look like secrets
     (by name, or a key or token in a code file); `findings` name the file and line of each,

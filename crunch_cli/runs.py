@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from crunch_cli.api import HubClient
-from crunch_cli.errors import RunFailedError, WaitTimeoutError
+from crunch_cli.errors import RunFailedError, RunTerminatedError, WaitTimeoutError
 from crunch_cli.workspace import ProjectConfig
 
 POLL_SECONDS = 0.5
@@ -25,6 +25,7 @@ def create_run(
     submission: int | str = "@last",
     train_frequency: int | None = None,
     force_first_train: bool | None = None,
+    runtime: str | None = None,
 ) -> dict[str, Any]:
     key = (config.competition_name, config.user_id, config.project_name)
     found = client.submission(*key, submission)
@@ -33,6 +34,8 @@ def create_run(
         body["trainFrequency"] = train_frequency
     if force_first_train is not None:
         body["forceFirstTrain"] = force_first_train
+    if runtime is not None:
+        body["runtimeDefinitionName"] = runtime
     return client.create_run(*key, body)
 
 
@@ -42,13 +45,15 @@ def follow(
     run_id: int,
     *,
     timeout: float | None = None,
+    poll_interval: float = POLL_SECONDS,
+    after: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[dict[str, Any]]:
-    """Yield log lines as they arrive, then the finished run (the last item, a Run dict)."""
+    """Yield log lines as they arrive (those past the line id `after`), then the finished run
+    (the last item, a Run dict)."""
     key = (config.competition_name, config.user_id, config.project_name)
     deadline = None if timeout is None else clock() + timeout
-    after = None
     while True:
         run = client.run(*key, run_id)  # read before the logs: none can be missed after it ends
         for line in client.run_logs(*key, run_id, after=after):
@@ -62,7 +67,7 @@ def follow(
                 f"run {run_id} is still {run['status'].lower()} after {timeout:g} s",
                 hint=f"`crunch run wait {run_id}` to keep waiting, `crunch run logs {run_id}`",
             )
-        sleep(POLL_SECONDS)
+        sleep(poll_interval)
 
 
 def outcome(run: dict[str, Any]) -> str:
@@ -71,11 +76,17 @@ def outcome(run: dict[str, Any]) -> str:
         score = run.get("score")
         scored = f": {run.get('metric', 'score')} {score:.4f}" if score is not None else ""
         return f"run {run['id']} succeeded{scored}"
+    if run.get("terminated"):
+        return f"run {run['id']} was terminated"
     reason = run.get("exitReason") or "error"
     detail = f" ({run['errorMessage']})" if run.get("errorMessage") else ""
     return f"run {run['id']} failed: {reason}{detail}"
 
 
 def raise_if_failed(run: dict[str, Any]) -> None:
+    if run.get("terminated"):
+        raise RunTerminatedError(
+            outcome(run), hint=f"`crunch run logs {run['id']}` shows how far it got"
+        )
     if not run.get("success"):
         raise RunFailedError(outcome(run), hint=f"`crunch run logs {run['id']}` shows why")

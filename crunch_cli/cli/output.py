@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _Self = TypeVar("_Self", bound="_Transfers")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=0, help="Show at most this many.")]
+ShowAllOption = Annotated[bool, typer.Option("--all", help="Show them all (no --limit).")]
 
 
 def echo(message: object = "", *, err: bool = False, **style: Any) -> None:
@@ -45,6 +47,14 @@ def print_skipped(skipped: dict[str, str]) -> None:
     """The submission files a checkout left out, and why (see `crunch_cli.submissions`)."""
     for path, reason in sorted(skipped.items()):
         echo(f"not restored: {path} ({reason})", err=True)
+
+
+def limited(items: list[Any], limit: int | None, what: str) -> list[Any]:
+    """The first `limit` items; says on stderr when some were left out and how to see them."""
+    if limit is None or len(items) <= limit:
+        return items
+    echo(f"showing {limit} of {len(items)} {what}; --limit N or --all shows more", err=True)
+    return items[:limit]
 
 
 def print_json(value: Any) -> None:

@@ -25,12 +25,21 @@ def push(
     main_file: Annotated[
         str, typer.Option("--main-file", help="The file that defines train() and infer().")
     ] = "main.py",
+    model_directory: Annotated[
+        str | None,
+        typer.Option(
+            "--model-directory", help="Your model files. Default: the one setup recorded."
+        ),
+    ] = None,
     no_pip_freeze: Annotated[
         bool,
         typer.Option("--no-pip-freeze", help="Send requirements.txt without pinning versions."),
     ] = False,
     dry: Annotated[
-        bool, typer.Option("--dry", help="Print what would be sent; no network call.")
+        bool,
+        typer.Option(
+            "--dry", help="Print what would be sent and check it against the hub's whitelist."
+        ),
     ] = False,
     export: Annotated[
         Path | None,
@@ -63,6 +72,7 @@ def push(
     bundle = build_bundle(
         workspace,
         main_file=main_file,
+        model_directory=model_directory,
         freeze=not no_pip_freeze,
         cache=cache,
         allow_secrets={_workspace_path(workspace, path) for path in allow_secret or []},
@@ -73,6 +83,7 @@ def push(
     if dry or export:
         if dry:
             _print_manifest(bundle, cache)
+            _check_libraries(state, workspace, bundle)
         if export:
             from crunch_cli.push.export import export_zip
 
@@ -112,6 +123,20 @@ def push(
         finished = watch(client, config, run["id"], timeout=None)
         report_score(client, config, finished)
         raise_if_failed(finished)
+
+
+def _check_libraries(state: State, workspace: Workspace, bundle: "Bundle") -> None:
+    """What the real push would refuse, said by the dry run (skipped if the hub is away)."""
+    from crunch_cli.cli.libraries import forbidden_libraries
+    from crunch_cli.errors import PushError
+
+    forbidden = forbidden_libraries(state, workspace, bundle.requirements)
+    if forbidden:
+        raise PushError(
+            "not allowed on this competition: " + ", ".join(forbidden),
+            hint="remove them from requirements.txt and your imports "
+            "(`crunch whitelist search NAME` lists what is allowed)",
+        )
 
 
 def _workspace_path(workspace: Workspace, path: Path) -> str:

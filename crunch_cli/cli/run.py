@@ -3,12 +3,16 @@
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from crunch_cli.cli.output import (
     JsonOption,
+    LimitOption,
+    ShowAllOption,
     add_row,
     echo,
     human_size,
+    limited,
     print_json,
     submission_selector,
 )
@@ -23,6 +27,23 @@ app = typer.Typer(
 )
 
 RunId = Annotated[int, typer.Argument(help="Run id (see `crunch run list`).")]
+
+_OPTIONAL_VALUE = "--force-first-train"
+_BOOLEANS = ("true", "false", "1", "0", "yes", "no", "y", "n", "on", "off", "t", "f")
+
+
+class _OptionalValueCommand(typer.core.TyperCommand):
+    """`--force-first-train` alone means true, as it always did here; crunch-cli 13.0.1
+    spells it with a value (`--force-first-train false`). Both parse: a bare one gets `true`."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]  # typer's Context subclass
+        given: list[str] = []
+        for index, arg in enumerate(args):
+            given.append(arg)
+            following = args[index + 1] if index + 1 < len(args) else ""
+            if arg == _OPTIONAL_VALUE and following.lower() not in _BOOLEANS:
+                given.append("true")
+        return super().parse_args(ctx, given)
 
 
 def _project(ctx: typer.Context) -> tuple[ProjectConfig, Any]:
@@ -63,7 +84,15 @@ def report_score(client: Any, config: ProjectConfig, run: dict[str, Any]) -> Non
             return
 
 
-@app.command("create")
+def _check_boolean(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    if value.lower() not in _BOOLEANS:
+        raise typer.BadParameter("true or false")
+    return _BOOLEANS.index(value.lower()) % 2 == 0
+
+
+@app.command("create", cls=_OptionalValueCommand)
 def create(
     ctx: typer.Context,
     submission: Annotated[
@@ -73,8 +102,20 @@ def create(
         int | None, typer.Option("--train-frequency", min=0, help="Timeseries: train every N.")
     ] = None,
     force_first_train: Annotated[
-        bool | None,
-        typer.Option("--force-first-train/--no-force-first-train", help="Timeseries."),
+        str | None,
+        typer.Option(
+            "--force-first-train",
+            callback=_check_boolean,
+            metavar="[true|false]",
+            help="Timeseries: train on the first moon even with a saved model.",
+        ),
+    ] = None,
+    no_force_first_train: Annotated[
+        bool, typer.Option("--no-force-first-train", help="Same as --force-first-train false.")
+    ] = False,
+    runtime: Annotated[
+        str | None,
+        typer.Option("--runtime", help="The competition's runtime to run on. Default: its own."),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the logs until it ends.")] = False,
     as_json: JsonOption = False,
@@ -88,7 +129,8 @@ def create(
         config,
         submission=submission_selector(submission),
         train_frequency=train_frequency,
-        force_first_train=force_first_train,
+        force_first_train=False if no_force_first_train else force_first_train,  # type: ignore[arg-type]  # _check_boolean made it a bool
+        runtime=runtime,
     )
     if as_json and not wait:
         print_json(run)
@@ -101,10 +143,15 @@ def create(
 
 
 @app.command("list")
-def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_runs(
+    ctx: typer.Context,
+    limit: LimitOption = 10,
+    show_all: ShowAllOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """List your runs, newest first."""
     config, client = _project(ctx)
-    runs = client.runs(*_key(config))
+    runs = limited(client.runs(*_key(config)), None if show_all else limit, "runs")
     if as_json:
         print_json(runs)
         return
@@ -164,16 +211,34 @@ def logs(
     ctx: typer.Context,
     run_id: RunId,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Wait for new lines.")] = False,
+    tail: Annotated[
+        int | None, typer.Option("--tail", "-t", min=0, help="Only the last N lines so far.")
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show each line's time, emitter and stream.")
+    ] = False,
 ) -> None:
     """Print a run's logs."""
     config, client = _project(ctx)
+    lines = client.run_logs(*_key(config), run_id)
+    after = lines[-1]["id"] if lines else None
+    for line in lines[max(0, len(lines) - tail) :] if tail is not None else lines:
+        _print_log(line, debug)
     if follow:
+        from crunch_cli.runs import follow as follow_run
         from crunch_cli.runs import outcome
 
-        echo(outcome(watch(client, config, run_id, timeout=None)))
-        return
-    for line in client.run_logs(*_key(config), run_id):
-        echo(line["content"], err=bool(line.get("error")))
+        for item in follow_run(client, config, run_id, after=after):
+            if "content" not in item:
+                echo(outcome(item))
+                return
+            _print_log(item, debug)
+
+
+def _print_log(line: dict[str, Any], debug: bool) -> None:
+    stream = "stderr" if line.get("error") else "stdout"
+    prefix = f"{line.get('createdAt') or ''} [{line.get('emitter')},{stream}] " if debug else ""
+    echo(prefix + line["content"], err=bool(line.get("error")))
 
 
 @app.command("wait")
@@ -183,13 +248,17 @@ def wait(
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0, help="Seconds; exit 2 when it passes.")
     ] = None,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.1, help="Seconds between two looks.")
+    ] = 0.5,
 ) -> None:
-    """Wait for a run to end: exit 0 on success, 1 on failure, 2 on --timeout."""
+    """Wait for a run to end: exit 0 on success, 1 on failure, 2 on --timeout, 3 when it was
+    terminated."""
     from crunch_cli.runs import follow, outcome, raise_if_failed
 
     config, client = _project(ctx)
     finished = None
-    for item in follow(client, config, run_id, timeout=timeout):
+    for item in follow(client, config, run_id, timeout=timeout, poll_interval=poll_interval):
         if "content" not in item:
             finished = item
     assert finished is not None
@@ -200,9 +269,18 @@ def wait(
 @app.command("terminate")
 def terminate(ctx: typer.Context, run_id: RunId) -> None:
     """Stop a queued or running run."""
+    from crunch_cli.runs import FINISHED
+
     config, client = _project(ctx)
-    run = client.terminate_run(*_key(config), run_id)
-    echo(f"Run {run['id']}: {run['status'].lower()}")
+    run = client.run(*_key(config), run_id)
+    if run["status"] == FINISHED:
+        echo(f"Run {run_id} was already over" + (": terminated" if run.get("terminated") else ""))
+        return
+    if run.get("terminated"):
+        echo(f"Run {run_id} is already being terminated")
+        return
+    client.terminate_run(*_key(config), run_id)
+    echo(f"Run {run_id} terminated")
 
 
 def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from crunch_cli.cli.libraries import check_round, require_current_round
 from crunch_cli.cli.output import DownloadProgress, echo, print_skipped
 from crunch_cli.cli.state import State
 from crunch_cli.errors import WorkspaceError
@@ -137,14 +138,25 @@ def download(
     ] = False,
     size: Annotated[
         str | None,
-        typer.Option("--size", callback=_check_size, help="default, small or large."),
+        typer.Option(
+            "--size-variant", "--size", callback=_check_size, help="default, small or large."
+        ),
     ] = None,
+    round_number: Annotated[
+        str,
+        typer.Option(
+            "--round-number",
+            callback=check_round,
+            help="@current, @last or N: the hub serves the current round's data only.",
+        ),
+    ] = "@current",
 ) -> None:
     """Download (or bring up to date) the competition data into data/."""
     from crunch_cli.download import Outcome, download_data
 
     state: State = ctx.obj
     workspace, client = state.workspace_client()
+    require_current_round(state, workspace, round_number)
     with DownloadProgress() as progress:
         outcomes = download_data(
             client,

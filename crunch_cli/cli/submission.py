@@ -8,9 +8,12 @@ import typer
 from crunch_cli.cli.output import (
     DownloadProgress,
     JsonOption,
+    LimitOption,
+    ShowAllOption,
     add_row,
     echo,
     human_size,
+    limited,
     print_json,
     print_skipped,
     submission_selector,
@@ -29,12 +32,18 @@ whitelist_app = typer.Typer(
 
 
 @app.command("list")
-def list_submissions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_submissions(
+    ctx: typer.Context,
+    limit: LimitOption = 10,
+    show_all: ShowAllOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """List your submissions, newest first."""
     workspace, client = ctx.obj.workspace_client()
     config = workspace.config
     submissions = client.submissions(config.competition_name, config.user_id, config.project_name)
     submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
+    submissions = limited(submissions, None if show_all else limit, "submissions")
     if as_json:
         print_json(submissions)
         return

@@ -4,7 +4,9 @@ from typing import Annotated
 
 import typer
 
+from crunch_cli.cli.libraries import check_round, require_current_round, warn_forbidden_requirements
 from crunch_cli.cli.output import echo
+from crunch_cli.cli.state import State
 from crunch_cli.workspace import Workspace
 
 
@@ -16,6 +18,7 @@ def _echo_output(source: str, line: str) -> None:
 
 
 def test(
+    ctx: typer.Context,
     main_file: Annotated[
         str | None,
         typer.Option("--main-file", help="Your code. Default: main.py, else main.ipynb."),
@@ -67,10 +70,31 @@ def test(
     no_checks: Annotated[
         bool, typer.Option("--no-checks", help="Do not check the predictions.")
     ] = False,
+    no_determinism_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-determinism-check", help="Do not run infer() twice on a sample to compare."
+        ),
+    ] = False,
     determinism_check: Annotated[
         bool,
-        typer.Option("--determinism-check", help="Run infer() twice on a sample and compare."),
+        typer.Option("--determinism-check", help="The default: infer() runs twice to compare."),
     ] = False,
+    skip_library_check: Annotated[
+        bool,
+        typer.Option(
+            "--skip-library-check",
+            help="Do not check requirements.txt against the hub's whitelist first.",
+        ),
+    ] = False,
+    round_number: Annotated[
+        str,
+        typer.Option(
+            "--round-number",
+            callback=check_round,
+            help="@current, @last or N: the data is the current round's.",
+        ),
+    ] = "@current",
 ) -> None:
     """Run train() and infer() on the local data, check and score the predictions."""
     from rich.console import Console
@@ -78,6 +102,11 @@ def test(
     from crunch_cli.runner.local import TestOptions, test_workspace
     from crunch_cli.runner.summary import failure_lines, render
 
+    state: State = ctx.obj
+    workspace = Workspace.find()
+    require_current_round(state, workspace, round_number)
+    if not skip_library_check:
+        warn_forbidden_requirements(state, workspace)
     options = TestOptions(
         main_file=main_file,
         model_directory=model_directory,
@@ -89,9 +118,9 @@ def test(
         force_train=force_train,
         gpu=gpu,
         checks=not no_checks,
-        determinism_check=determinism_check,
+        determinism_check=determinism_check or not no_determinism_check,
     )
-    report = test_workspace(Workspace.find(), options, _echo_output)
+    report = test_workspace(workspace, options, _echo_output)
     Console(soft_wrap=True).print(render(report))
     for line in failure_lines(report):
         echo(line, fg="red", err=True)

@@ -63,16 +63,18 @@ def build_bundle(
     cache: UploadCache,
     allow_secrets: Collection[str] = (),
     notebook: Path | Sequence[str] | None = None,
+    model_directory: str | None = None,
 ) -> Bundle:
     """`allow_secrets`: workspace paths (POSIX) to send even though they look like secrets.
     `notebook`: a notebook file, or the code cells a kernel ran, that becomes the main file
     (the notebook API's `submit()`), whatever else the workspace holds.
+    `model_directory`: instead of the one the workspace recorded (`push --model-directory`).
 
     The secrets check runs on the final file list, before any file is hashed: a refused
     push costs no time on a large model.
     """
     root = workspace.root
-    model_directory = workspace.config.model_directory
+    model_directory = model_directory or workspace.config.model_directory
     notes: list[str] = []
     local = {file.path: file for file in code_files(root, model_directory)}
     made: dict[str, tuple[bytes, str]] = {}

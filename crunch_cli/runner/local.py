@@ -97,7 +97,7 @@ class TestReport:
         if self.result.deterministic is False:
             raise RunnerError(
                 f"infer() is not deterministic: {self.result.determinism_difference}",
-                hint="seed every random generator your code uses, or drop --determinism-check",
+                hint="seed every random generator your code uses, or pass --no-determinism-check",
             )
 
 
