@@ -313,7 +313,8 @@ def test_ctrl_c_stops_a_push_within_a_second_and_the_next_push_resumes(
     result = crunch("--api-base-url", proxy.url, "push", "-m", "again", "--chunk-size", "1000000")
 
     assert result.exit_code == 0, result.output
-    assert re.search(r"model\.bin: resuming at [1-4]\.0 MB", result.stderr), result.stderr
+    # Which chunks got through before the held one depends on the order of the uploads.
+    assert re.search(r"model\.bin: resuming at [1-5]\.0 MB", result.stderr), result.stderr
     assert "Submission #1 created" in result.stdout
 
 
