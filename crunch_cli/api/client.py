@@ -377,6 +377,21 @@ class HubClient:
         path = self._project_path(3, competition, user_id, project) + "/quota/submit"
         return cast("dict[str, Any]", self.call("GET", path))
 
+    def compute_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
+        path = self._project_path(3, competition, user_id, project) + "/quota/compute"
+        return cast("dict[str, Any]", self.call("GET", path))
+
+    def runtime_definitions(self, competition: str) -> list[dict[str, Any]]:
+        """The runtimes the competition offers (CPU, GPU...), before any submission."""
+        return list(self.paginate(f"/v1/competitions/{_segment(competition)}/runtime-definitions"))
+
+    def runtime_options(
+        self, competition: str, user_id: int, project: str, submission: int | str
+    ) -> list[dict[str, Any]]:
+        """What one submission may run on, and whether each is available to it."""
+        path = self._project_path(3, competition, user_id, project)
+        return list(self.paginate(f"{path}/submissions/{_segment(submission)}/runtime-options"))
+
     # -- runs and leaderboard ------------------------------------------------------------------
 
     def create_run(

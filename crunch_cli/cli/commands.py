@@ -16,7 +16,9 @@ from crunch_cli.cli import (
     hubinfo,
     organizer,
     push,
+    quota,
     run,
+    runtime,
     setup,
     submission,
     test,
@@ -37,6 +39,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(run.app)
     app.command("leaderboard")(run.leaderboard)
     app.command("status")(run.status)
+    app.command("quota")(quota.quota)
+    app.add_typer(runtime.app)
     app.add_typer(submission.whitelist_app)
     app.command("ping")(hubinfo.ping)
     app.add_typer(hub.app)
