@@ -43,6 +43,11 @@ _TOKEN_HINT = (
     "USER PROJECT`) or run `crunch setup-command` where the project already works"
 )
 
+API_KEY_TOKEN = "@api-key"
+"""crunch-cli 13's stand-in for a setup token: sign in with the notebook platform's
+`CRUNCH_API_KEY` secret instead. Our hub has no API keys, so it is refused before anything
+is looked up or written."""
+
 
 @dataclasses.dataclass
 class SetupResult:
@@ -55,11 +60,12 @@ class SetupResult:
 def setup_project(
     *,
     competition: str,
-    project: str,
+    project: str | None,
     token: str,
     base_url: str,
     directory: Path | None = None,
     force: bool = False,
+    in_place: bool = False,
     with_data: bool = True,
     model_directory: str = DEFAULT_MODEL_DIRECTORY,
     size_variant: str = "default",
@@ -69,9 +75,16 @@ def setup_project(
     competitions_source: str | None = None,
 ) -> SetupResult:
     """`submission` is the one to restore: "latest" (none yet is fine), a number, or None
-    for a workspace from scratch."""
+    for a workspace from scratch. `project` None takes the token's project, whatever its
+    name: a notebook is set up from the token alone.
+
+    `in_place` sets up in a folder that already holds the user's files (a notebook's folder,
+    set up again each time the notebook runs): they are kept, as with `force`, but data
+    files already up to date are not downloaded again.
+    """
+    _refuse_api_key(token)
     target = (directory or Path(f"{competition}-{project}")).absolute()
-    _check_target(target, force=force)
+    _check_target(target, force=force or in_place)
 
     # An unknown competition must not cost the single-use token: look it up first.
     remote_competition = HubClient(base_url).competition(competition)
@@ -82,7 +95,7 @@ def setup_project(
     remote_project = upgraded["project"]
     # Our hub refuses a token of another project unspent; another hub may not: check anyway.
     if remote_project.get("competitionId") != remote_competition["id"] or (
-        remote_project.get("name") not in (None, project)
+        project is not None and remote_project.get("name") not in (None, project)
     ):
         raise WorkspaceError(
             f"this setup token was for project {remote_project.get('name')!r} of another "
@@ -92,7 +105,7 @@ def setup_project(
 
     config = ProjectConfig(
         competition_name=remote_competition["name"],
-        project_name=remote_project.get("name") or project,
+        project_name=_project_name(remote_project, project),
         user_id=int(remote_project["userId"]),
         api_base_url=base_url,
         size_variant=size_variant,
@@ -135,6 +148,16 @@ def setup_project(
     return result
 
 
+def _project_name(remote_project: dict[str, Any], named: str | None) -> str:
+    name = remote_project.get("name") or named
+    if not name:
+        raise WorkspaceError(
+            "the hub did not say which project this setup token is for",
+            hint="name the project: `crunch setup-notebook COMPETITION TOKEN PROJECT`",
+        )
+    return str(name)
+
+
 def _restore_hint(target: Path, number: int | None) -> str:
     """The token is spent, but the workspace is whole: the restore alone can be redone."""
     return (
@@ -149,6 +172,7 @@ def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None 
     The current token goes along, so that the hub revokes it: a token that leaked stops
     working once it is replaced.
     """
+    _refuse_api_key(setup_token)
     config = workspace.config
     base_url = base_url or config.api_base_url or DEFAULT_API_BASE_URL
     try:
@@ -193,10 +217,22 @@ def setup_command(workspace: Workspace, *, base_url: str | None = None) -> tuple
 
 @dataclasses.dataclass(frozen=True)
 class _Named:
-    """The competition and project the user means the setup token for."""
+    """The competition and project the user means the setup token for (None: any)."""
 
     competition: str
-    project: str
+    project: str | None
+
+
+def _refuse_api_key(token: str) -> None:
+    if token == API_KEY_TOKEN:
+        raise InvalidTokenError(
+            "UNAUTHORIZED",
+            f"`{API_KEY_TOKEN}` signs in with a notebook platform's CRUNCH_API_KEY secret, "
+            "and this client and its hub have no API keys",
+            status=0,
+            hint="use a one-time setup token from the competition page instead; `-` as the "
+            "token reads it from standard input, and CRUNCH_SETUP_TOKEN works too",
+        )
 
 
 def _upgrade(

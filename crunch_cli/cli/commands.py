@@ -28,6 +28,8 @@ from crunch_cli.cli import (
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo.demo)
     app.command("setup")(setup.setup)
+    app.command("init")(setup.init)
+    app.command("setup-notebook")(setup.setup_notebook)
     app.command("download")(setup.download)
     app.command("update-token")(setup.update_token)
     app.command("setup-command")(setup.setup_command)

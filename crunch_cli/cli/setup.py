@@ -1,9 +1,10 @@
-"""`crunch setup`, `crunch download`, `crunch update-token`, `crunch setup-command`."""
+"""`crunch setup`, `crunch init`, `crunch setup-notebook`, `crunch download`,
+`crunch update-token`, `crunch setup-command`."""
 
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -12,6 +13,9 @@ from crunch_cli.cli.output import DownloadProgress, echo, print_skipped
 from crunch_cli.cli.state import State
 from crunch_cli.errors import WorkspaceError
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
+
+if TYPE_CHECKING:
+    from crunch_cli.setup_project import SetupResult
 
 TOKEN_VARIABLE = "CRUNCH_SETUP_TOKEN"
 DIRECTORY_PATTERN = "{competitionName}-{projectName}"
@@ -112,6 +116,132 @@ def setup(
             progress=progress,
             competitions_source=state.competitions_source,
         )
+    where = _report(result)
+    if not state.hide_tips:
+        echo(f"Next: cd {where} && crunch test")
+
+
+def init(
+    ctx: typer.Context,
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    project: Annotated[str, typer.Argument(help="Your project name.")],
+    directory: Annotated[
+        str,
+        typer.Argument(help="Folder to create; {competitionName} and {projectName} are filled in."),
+    ] = DIRECTORY_PATTERN,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar=TOKEN_VARIABLE,
+            show_envvar=True,
+            help="One-time setup token from the competition page; `-` reads it from standard "
+            "input (asked for, hidden, on a terminal), which keeps it off the command line.",
+        ),
+    ] = None,
+    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
+        ),
+    ] = False,
+    model_directory: Annotated[
+        str, typer.Option("--model-directory", help="Where your model files live.")
+    ] = DEFAULT_MODEL_DIRECTORY,
+) -> None:
+    """Create an empty workspace from a one-time setup token: `setup` without restoring
+    a submission."""
+    from crunch_cli.setup_project import setup_project
+
+    state: State = ctx.obj
+    with DownloadProgress() as progress:
+        result = setup_project(
+            competition=competition,
+            project=project,
+            token=_read_token(token),
+            base_url=state.base_url(),
+            directory=_directory(directory, competition, project),
+            force=force,
+            with_data=not no_data,
+            model_directory=model_directory,
+            submission=None,
+            progress=progress,
+            competitions_source=state.competitions_source,
+        )
+    where = _report(result)
+    if not state.hide_tips:
+        echo(f"Next: write your code in {where}/main.py, then run crunch test there")
+
+
+def setup_notebook(
+    ctx: typer.Context,
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    token: Annotated[
+        str | None,
+        typer.Argument(
+            envvar=TOKEN_VARIABLE,
+            show_envvar=True,
+            help="One-time setup token from the competition page; `-` reads it from standard "
+            "input (asked for, hidden, on a terminal).",
+        ),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Argument(help="Your project name (default: the one the token is for)."),
+    ] = None,
+    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
+    submission: Annotated[
+        str,
+        typer.Option(
+            "--submission",
+            metavar="latest|scratch|N",
+            help="The submission to restore: your last, none (scratch), or number N.",
+        ),
+    ] = "latest",
+    no_model: Annotated[
+        bool, typer.Option("--no-model", help="Do not restore the submission's model files.")
+    ] = False,
+    model_directory: Annotated[
+        str, typer.Option("--model-directory", help="Where your model files live.")
+    ] = DEFAULT_MODEL_DIRECTORY,
+    size: Annotated[
+        str, typer.Option("--size", callback=_check_size, help="default, small or large.")
+    ] = "default",
+) -> None:
+    """Set up the notebook's folder (the current one) as a workspace, keeping its files:
+    for a notebook (Colab, Kaggle, Jupyter) that runs `!crunch setup-notebook` each time."""
+    from crunch_cli.setup_project import setup_project
+
+    state: State = ctx.obj
+    restore = _check_submission(submission)
+    with DownloadProgress() as progress:
+        result = setup_project(
+            competition=competition,
+            project=project,
+            token=_read_token(token),
+            base_url=state.base_url(),
+            directory=Path.cwd(),
+            in_place=True,
+            with_data=not no_data,
+            model_directory=model_directory,
+            size_variant=size,
+            include_model=not no_model,
+            submission=restore,
+            progress=progress,
+            competitions_source=state.competitions_source,
+        )
+    _report(result)
+    if not state.hide_tips:
+        echo(
+            "Next, in the notebook: `crunch = crunch.load_notebook()`, your cells, "
+            '`crunch.test()`, then `crunch.submit("message")`'
+        )
+
+
+def _report(result: "SetupResult") -> str:
+    """Say what a setup restored and where the workspace is (returned, as the user
+    would type it); a failed data download fails the command, workspace and all kept."""
     where = _relative(result.workspace.root)
     if result.data_error is not None:
         error = result.data_error
@@ -127,8 +257,7 @@ def setup(
             echo("Kept your local version of: " + ", ".join(restored.kept))
         print_skipped(restored.skipped)
     echo(f"Workspace ready in {where}")
-    if not state.hide_tips:
-        echo(f"Next: cd {where} && crunch test")
+    return where
 
 
 def download(

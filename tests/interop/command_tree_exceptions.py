@@ -15,8 +15,6 @@ EXCEPTIONS: dict[str, str] = {
     "list --featured": _LATER,
     "list --organizer-name": _LATER,
     "list --team-based": _LATER,
-    "init": _LATER,
-    "setup-notebook": _LATER,
     "quickstarter": _LATER,
     "runtime request": _LATER + " (our hub's runtimes need no request)",
     "run select": _LATER + " (our hub has no out-of-sample phase to select a run for)",
