@@ -37,6 +37,14 @@ competition_app = typer.Typer(
     help="Create, list and change the hub's competitions.", no_args_is_help=True
 )
 app.add_typer(competition_app, name="competition")
+quickstarter_app = typer.Typer(
+    help="Starter code the hub offers a competition's participants.", no_args_is_help=True
+)
+competition_app.add_typer(quickstarter_app, name="quickstarter")
+whitelist_app = typer.Typer(
+    help="Review the participants' requests to whitelist libraries.", no_args_is_help=True
+)
+app.add_typer(whitelist_app, name="whitelist")
 
 RootOption = Annotated[
     Path,
@@ -432,3 +440,87 @@ def demo_data(
             + (["--embargo", str(kwargs["embargo"])] if kwargs.get("embargo") else [])
         )
     )
+
+
+@quickstarter_app.command("add")
+def add_quickstarter(
+    competition: Annotated[str, typer.Argument(help="Competition name.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Its files (main.py, main.ipynb, requirements.txt...).")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Its name (default: the first file's name, less suffix)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="A one-line title.")] = None,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Offer files as a quickstarter of the competition (replacing one of that name)."""
+    from crunch_cli.hub.quickstarters import add_quickstarter as add
+
+    added = add(_settings(root, database_url), competition, files, name=name, title=title)
+    typer.echo(f"added quickstarter {added.name} to {competition}")
+    for item in added.files:
+        typer.echo(f"  {item.name:30} {item.size:>12,} bytes  sha256 {item.sha256[:12]}")
+
+
+@whitelist_app.command("requests")
+def whitelist_requests(
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Only those waiting for a verdict.")
+    ] = False,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List the requests to whitelist a library, oldest first."""
+    from crunch_cli.hub.library_requests import list_requests
+
+    found = list_requests(_settings(root, database_url), pending_only=pending)
+    if not found:
+        typer.echo("no library requests")
+        return
+    for item in found:
+        alias = f"(alias {item.alias})" if item.alias else None
+        library = " ".join(part for part in (item.name, alias) if part)
+        gpu = f", gpu {item.gpu_requirement.lower()}" if item.gpu_requirement else ""
+        verdict = item.verdict.lower() + (f": {item.verdict_reason}" if item.verdict_reason else "")
+        typer.echo(
+            f"#{item.id} {item.created_at:%Y-%m-%d %H:%M} {item.competition} "
+            f"{item.user}/{item.project}: {library} [{item.language.lower()}{gpu}] {verdict}"
+        )
+        if item.additional_details:
+            typer.echo(f"    {item.additional_details}")
+
+
+@whitelist_app.command("approve")
+def whitelist_approve(
+    name: Annotated[str, typer.Argument(help="The library's name or alias, as requested.")],
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Whitelist a requested library (in ROOT/libraries.json) and approve its requests."""
+    from crunch_cli.hub.library_requests import approve
+
+    approved = approve(_settings(root, database_url), name)
+    typer.echo(f"whitelisted {name}; approved request {_numbers(approved)}")
+
+
+@whitelist_app.command("reject")
+def whitelist_reject(
+    name: Annotated[str, typer.Argument(help="The library's name or alias, as requested.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, for the participants.")
+    ] = None,
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Reject the pending requests for a library."""
+    from crunch_cli.hub.library_requests import reject
+
+    rejected = reject(_settings(root, database_url), name, reason)
+    typer.echo(f"rejected request {_numbers(rejected)} for {name}")
+
+
+def _numbers(ids: "Sequence[int]") -> str:
+    return ", ".join(f"#{number}" for number in ids)

@@ -25,8 +25,10 @@ from crunch_cli.hub.routes import (
     data,
     leaderboards,
     libraries,
+    library_requests,
     metrics,
     modules,
+    quickstarters,
     runs,
     runtimes,
     submissions,
@@ -50,8 +52,9 @@ ROUTERS = (
     runs,
     runtimes,
     leaderboards,
+    quickstarters,
+    library_requests,
 )
-EXTRA_LIBRARIES_FILE = "libraries.json"
 
 _REPEATED_SLASHES = re.compile(rb"/{2,}")
 RETRY_AFTER_SECONDS = 1
@@ -160,7 +163,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     )
     app.state.store = store
     app.state.executor = executor
-    app.state.libraries = whitelist.load(settings.root / EXTRA_LIBRARIES_FILE)
+    app.state.libraries = whitelist.LiveWhitelist(settings.root / whitelist.EXTRA_FILE)
     install_error_handlers(app)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(PoolTimeoutError, _database_busy)

@@ -5,8 +5,8 @@
   are a content blob, handled below);
 - files under `uploads/` whose upload is gone or closed (left by a PUT that raced an abort
   or a delete);
-- content blobs that no submission file, data file, competition module or live upload
-  refers to.
+- content blobs that no submission file, data file, competition module, quickstarter file
+  or live upload refers to.
 
 Nothing goes until it has been out of use for the grace period: a push in progress (an
 upload completed a moment ago, a competition being registered) never loses a blob. An
@@ -26,7 +26,14 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from crunch_cli.hub import uploads
 from crunch_cli.hub.blobs import UPLOADS_FOLDER, BlobKeyError, content_key, upload_key
-from crunch_cli.hub.models import CompetitionModule, DataFile, SubmissionFile, Upload, utcnow
+from crunch_cli.hub.models import (
+    CompetitionModule,
+    DataFile,
+    QuickstarterFile,
+    SubmissionFile,
+    Upload,
+    utcnow,
+)
 from crunch_cli.hub.store import HubStore
 
 SWEEP_INTERVAL = timedelta(minutes=10)
@@ -104,6 +111,7 @@ class Janitor:
             keys = set(session.scalars(select(SubmissionFile.blob_key)))
             keys.update(session.scalars(select(DataFile.blob_key)))
             keys.update(session.scalars(select(CompetitionModule.blob_key)))
+            keys.update(session.scalars(select(QuickstarterFile.blob_key)))
             live = select(Upload.sha256).where(Upload.expires_at > cutoff)
             keys.update(content_key(sha256) for sha256 in session.scalars(live) if sha256)
         return keys

@@ -394,3 +394,69 @@ class CompetitionMetric(Base):
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
     lower_is_better: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Quickstarter(Base):
+    """Starter code an organizer added to a competition; its files are content blobs. The
+    package's templates for a built-in format are quickstarters too but live in the package,
+    not here; one of these with the same name takes their place.
+    """
+
+    __tablename__ = "quickstarters"
+    __table_args__ = (UniqueConstraint("competition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    files: Mapped[list[QuickstarterFile]] = relationship(
+        back_populates="quickstarter",
+        order_by="QuickstarterFile.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class QuickstarterFile(Base):
+    """One file of a quickstarter, at `name` (relative to the workspace) once applied."""
+
+    __tablename__ = "quickstarter_files"
+    __table_args__ = (UniqueConstraint("quickstarter_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quickstarter_id: Mapped[int] = mapped_column(
+        ForeignKey("quickstarters.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    quickstarter: Mapped[Quickstarter] = relationship(back_populates="files")
+
+
+class LibraryRequest(Base):
+    """A participant's request to whitelist a library (crunch-cli's `whitelist request`).
+
+    `verdict` is PENDING until the organizer approves it (`crunch hub whitelist approve`,
+    which adds the library to the hub's whitelist); a request for a library already
+    whitelisted is APPROVED at once.
+    """
+
+    __tablename__ = "library_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    alias: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    language: Mapped[str] = mapped_column(String(10))
+    gpu_requirement: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    additional_details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(20), default="PENDING", index=True)
+    verdict_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verdict_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()

@@ -1,6 +1,7 @@
 """The libraries a submission may require: the shipped list (`libraries.json`), every
 standard-library module (`standard: true`), and an organizer's additions in
-`<root>/libraries.json` (same shape as the shipped file).
+`<root>/libraries.json` (same shape as the shipped file), which approving a library request
+extends.
 
 Matching follows the public client: names are compared case-insensitively, aliases (the
 import name, like `sklearn` for scikit-learn) match too, and `%` in a query is a wildcard.
@@ -11,10 +12,14 @@ expression, so its cost grows with its length, whatever `%`s it holds.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
 import json
+import os
 import sys
-from collections.abc import Iterable
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ PYTHON = "PYTHON"
 DEFAULT_GPU_REQUIREMENT = "OPTIONAL"
 WILDCARD = "%"
 MAX_QUERY_LENGTH = 200
+EXTRA_FILE = "libraries.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,3 +144,67 @@ def search(
         and (gpu_requirement is None or library.gpu_requirement == gpu_requirement.upper())
         and (not name or any(matches(name, value) for value in library.names()))
     ]
+
+
+class LiveWhitelist:
+    """The whitelist as the running hub serves it: read again whenever the organizer's
+    file changed (`crunch hub whitelist approve` writes it from another process), so an
+    approved library is allowed at once, without a restart.
+    """
+
+    def __init__(self, extra: Path) -> None:
+        self.extra = extra
+        self._lock = threading.Lock()
+        self._stamp = _stamp(extra)
+        self._libraries = load(extra)
+
+    def __iter__(self) -> Iterator[Library]:
+        stamp = _stamp(self.extra)
+        with self._lock:
+            if stamp != self._stamp:
+                self._libraries, self._stamp = load(self.extra), stamp
+            libraries = self._libraries
+        return iter(libraries)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+def add_library(
+    extra: Path,
+    name: str,
+    *,
+    aliases: Iterable[str] = (),
+    gpu_requirement: str = DEFAULT_GPU_REQUIREMENT,
+    language: str = PYTHON,
+) -> None:
+    """Add `name` to the organizer's file (a library already there gains the aliases).
+
+    The file is rewritten whole under a lock and renamed into place, so a hub reading it
+    meanwhile sees the old list or the new one, never half of one.
+    """
+    with open(extra.with_name(extra.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = _parse(extra.read_text(), str(extra)) if extra.is_file() else []
+        entry = next((item for item in entries if item["name"].casefold() == name.casefold()), None)
+        if entry is None:
+            entry = {"name": name, "language": language, "gpuRequirement": gpu_requirement}
+            entries.append(entry)
+        known = {value.casefold() for value in [entry["name"], *entry.get("aliases", ())]}
+        added = [alias for alias in aliases if alias.casefold() not in known]
+        if added:
+            entry["aliases"] = [*entry.get("aliases", ()), *added]
+        fd, temporary = tempfile.mkstemp(dir=extra.parent, prefix=f".{extra.name}.")
+        try:
+            with os.fdopen(fd, "w") as file:
+                json.dump(entries, file, indent=2)
+                file.write("\n")
+            Path(temporary).replace(extra)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
