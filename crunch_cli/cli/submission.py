@@ -127,17 +127,39 @@ def checkout(
     )
 
 
+def _check_language(value: str) -> str:
+    """crunch-cli 13 knows Python and R; the hub's whitelist holds Python libraries only."""
+    if value.upper() != "PYTHON":
+        raise typer.BadParameter(f"{value!r}: the whitelist holds Python libraries only")
+    return "PYTHON"
+
+
+LanguageOption = Annotated[
+    str,
+    typer.Option(
+        "--language",
+        metavar="python",
+        callback=_check_language,
+        help="The libraries' language: python, the only one.",
+    ),
+]
+
+
 @whitelist_app.command("search")
 def search(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Name or alias; % is a wildcard.")],
+    name: Annotated[str, typer.Argument(help="Name or alias; % or * is a wildcard.")],
+    language: LanguageOption = "PYTHON",
+    limit: LimitOption = 10,
+    show_all: ShowAllOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Search the hub's library whitelist."""
     from crunch_cli.api import HubClient
 
     state: State = ctx.obj
-    libraries = HubClient(state.nearby_base_url()).libraries(name)
+    found = HubClient(state.nearby_base_url()).libraries(name.replace("*", "%"), language=language)
+    libraries = limited(found, None if show_all else limit, "libraries")
     if as_json:
         print_json(libraries)
         return
@@ -156,6 +178,7 @@ def validate(
     requirements: Annotated[Path, typer.Argument(help="A requirements.txt to check.")] = Path(
         "requirements.txt"
     ),
+    language: LanguageOption = "PYTHON",
 ) -> None:
     """Check a requirements.txt against the whitelist (exit 1 if anything is not allowed)."""
     from crunch_cli.api import HubClient

@@ -18,10 +18,6 @@ EXCEPTIONS: dict[str, str] = {
     "quickstarter": _LATER,
     "runtime request": _LATER + " (our hub's runtimes need no request)",
     "run select": _LATER + " (our hub has no out-of-sample phase to select a run for)",
-    "whitelist search --language": _LATER + " (our hub's whitelist is Python only)",
-    "whitelist search --limit": _LATER,
-    "whitelist search --all": _LATER,
-    "whitelist validate --language": _LATER + " (our hub's whitelist is Python only)",
     "whitelist request": _LATER,
     "runner": "`runner cloud` and `runner cloud-executor` are entry points of 13.0.1's runner "
     "image and refuse to run outside it; `runner local` is `crunch test`, its alias " + _LATER,
