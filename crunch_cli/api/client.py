@@ -120,11 +120,18 @@ class HubClient:
     """Typed calls to the hub API; one instance per hub and token."""
 
     def __init__(
-        self, base_url: str, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = RETRIES,
     ):
+        """`retries=0` for a call that is only advice: an unreachable hub answers at once."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.retries = retries
         self._session: requests.Session | None = None
         register_secret(token)
 
@@ -137,7 +144,7 @@ class HubClient:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = make_session()
+            self._session = make_session(retries=self.retries)
         return self._session
 
     def __repr__(self) -> str:
@@ -243,8 +250,9 @@ class HubClient:
 
     # -- competitions ----------------------------------------------------------------------
 
-    def competitions(self) -> list[dict[str, Any]]:
-        return list(self.paginate("/v2/competitions"))
+    def competitions(self, filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every competition, or those the hub keeps for `filters` (query parameters)."""
+        return list(self.paginate("/v2/competitions", filters))
 
     def competition(self, name: str) -> dict[str, Any]:
         return cast("dict[str, Any]", self.call("GET", f"/v1/competitions/{_segment(name)}"))
@@ -274,6 +282,17 @@ class HubClient:
             "list[dict[str, Any]]",
             self.call("GET", f"/v1/competitions/{_segment(competition)}/metrics"),
         )
+
+    def leaderboard_changes(
+        self, competition: str, leaderboard: str, user_id: int, project: str
+    ) -> dict[str, Any]:
+        """Where a project stands on a leaderboard: `{targets: [{displayName, rank,
+        rewardRank, metrics: {name: {unit, current, ...}}}]}`, empty when it is not on it."""
+        path = (
+            f"/v3/competitions/{_segment(competition)}/leaderboards/{_segment(leaderboard)}"
+            f"/changes/users/{user_id}"
+        )
+        return cast("dict[str, Any]", self.call("GET", path, params={"projectIdentifier": project}))
 
     def checks(self, competition: str) -> list[dict[str, Any]]:
         return cast(
@@ -428,6 +447,24 @@ class HubClient:
             "dict[str, Any]",
             self.call("GET", f"/v2/competitions/{_segment(competition)}/leaderboards/@default"),
         )
+
+    # -- quickstarters and library requests -------------------------------------------------
+
+    def quickstarters(self, competition: str) -> list[dict[str, Any]]:
+        return cast(
+            "list[dict[str, Any]]",
+            self.call("GET", f"/v2/competitions/{_segment(competition)}/quickstarters"),
+        )
+
+    def quickstarter(self, competition: str, name: str) -> dict[str, Any]:
+        """One quickstarter with its `files`: `{name, url, size?, sha256?}` each."""
+        path = f"/v2/competitions/{_segment(competition)}/quickstarters/{_segment(name)}"
+        return cast("dict[str, Any]", self.call("GET", path))
+
+    def create_library_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Ask for a library to be whitelisted (`{competitionId, name, alias, language,
+        gpuRequirement, additionalDetails}`)."""
+        return cast("dict[str, Any]", self.call("POST", "/v1/library-requests", json=body))
 
 
 def _busy(response: requests.Response) -> bool:

@@ -30,7 +30,7 @@ def forbidden_libraries(
     from crunch_cli.api import HubClient
     from crunch_cli.push.submit import forbidden_libraries as check
 
-    client = HubClient(state.hub_url(workspace), timeout=CHECK_TIMEOUT_S)
+    client = HubClient(state.hub_url(workspace), timeout=CHECK_TIMEOUT_S, retries=0)
     try:
         return check(client, requirements)
     except HubUnreachableError as error:
