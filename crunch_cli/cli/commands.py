@@ -16,6 +16,7 @@ from crunch_cli.cli import (
     hubinfo,
     organizer,
     push,
+    quickstarter,
     quota,
     run,
     runtime,
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
     app.command("status")(run.status)
     app.command("quota")(quota.quota)
     app.add_typer(runtime.app)
+    app.add_typer(quickstarter.app)
     app.add_typer(submission.whitelist_app)
     app.command("ping")(hubinfo.ping)
     app.add_typer(hub.app)

@@ -1,4 +1,4 @@
-"""`crunch submission list|show|checkout` and `crunch whitelist search|validate`."""
+"""`crunch submission list|show|checkout` and `crunch whitelist search|validate|request`."""
 
 from pathlib import Path
 from typing import Annotated
@@ -199,3 +199,58 @@ def validate(
             echo(f"not allowed: {name}", err=True)
         raise typer.Exit(1)
     echo(f"all {len(parsed)} requirements are allowed")
+
+
+def _check_gpu(value: str) -> str:
+    from crunch_cli.library_requests import GPU_REQUIREMENTS
+
+    if value not in GPU_REQUIREMENTS:
+        raise typer.BadParameter(f"{value!r}: choose one of {', '.join(GPU_REQUIREMENTS)}")
+    return value
+
+
+@whitelist_app.command("request")
+def request(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="The library's name on PyPI.")] = None,
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="The name you import, when it differs.")
+    ] = None,
+    language: LanguageOption = "PYTHON",
+    gpu: Annotated[
+        str,
+        typer.Option(
+            "--gpu",
+            metavar="[unknown|useless|useful|required]",
+            callback=_check_gpu,
+            help="Whether it needs a GPU.",
+        ),
+    ] = "unknown",
+    additional_details: Annotated[
+        str | None,
+        typer.Option("--additional-details", help="Why you need it, for the organizer."),
+    ] = None,
+) -> None:
+    """Ask the organizer to whitelist a library."""
+    from crunch_cli.library_requests import request_library
+
+    if not name and not alias:
+        raise typer.BadParameter("give --name, --alias or both", param_hint="--name")
+    state: State = ctx.obj
+    workspace, client = state.workspace_client()
+    created = request_library(
+        client,
+        workspace.config.competition_name,
+        name=name,
+        alias=alias,
+        language=language,
+        gpu=gpu,
+        additional_details=additional_details,
+    )
+    reason = created.get("verdictReason")
+    echo(
+        f"library request #{created.get('id')} for {created.get('name') or created.get('alias')}: "
+        f"{str(created.get('verdict', '')).lower()}" + (f" ({reason})" if reason else "")
+    )
+    if not state.hide_tips and created.get("verdict") == "PENDING":
+        echo("Next: the organizer reviews it; `crunch whitelist search NAME` shows it once allowed")

@@ -15,10 +15,8 @@ EXCEPTIONS: dict[str, str] = {
     "list --featured": _LATER,
     "list --organizer-name": _LATER,
     "list --team-based": _LATER,
-    "quickstarter": _LATER,
     "runtime request": _LATER + " (our hub's runtimes need no request)",
     "run select": _LATER + " (our hub has no out-of-sample phase to select a run for)",
-    "whitelist request": _LATER,
     "runner": "`runner cloud` and `runner cloud-executor` are entry points of 13.0.1's runner "
     "image and refuse to run outside it; `runner local` is `crunch test`, its alias " + _LATER,
     "organizer test leaderboard": _LATER,
