@@ -7,14 +7,6 @@ its sub-commands and options, or a command and one option spelling ("list --form
 _LATER = "not implemented yet"
 
 EXCEPTIONS: dict[str, str] = {
-    "list --format": _LATER,
-    "list --mode": _LATER,
-    "list --status": _LATER,
-    "list --continuous": _LATER,
-    "list --external": _LATER,
-    "list --featured": _LATER,
-    "list --organizer-name": _LATER,
-    "list --team-based": _LATER,
     "runtime request": _LATER + " (our hub's runtimes need no request)",
     "run select": _LATER + " (our hub has no out-of-sample phase to select a run for)",
     "runner": "`runner cloud` and `runner cloud-executor` are entry points of 13.0.1's runner "
