@@ -284,20 +284,35 @@ def terminate(ctx: typer.Context, run_id: RunId) -> None:
 
 
 def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show the competition's leaderboard (best score per project)."""
+    """Show where your project stands, then the competition's leaderboard (best score per
+    project)."""
     state: State = ctx.obj
     workspace, client = state.workspace_client()
-    board = client.leaderboard(workspace.config.competition_name)
+    config = workspace.config
+    board = client.leaderboard(config.competition_name)
     if as_json:
         print_json(board)
         return
+    changes = client.leaderboard_changes(
+        config.competition_name, board.get("name", "@default"), config.user_id, config.project_name
+    )
+    targets = changes.get("targets") or []
+    if not targets:
+        echo("leaderboard: your project is not on the leaderboard yet")
+    else:
+        names = {
+            metric["name"]: metric.get("displayName") or metric["name"]
+            for metric in client.metrics(config.competition_name)
+        }
+        _print_standing(targets, names)
+    echo()
     from rich.console import Console
     from rich.table import Table
 
     table = Table("rank", "user", "project", board.get("metric", "score"), "submission", box=None)
     for entry in board.get("entries", []):
-        mine = entry.get("projectName") == workspace.config.project_name and (
-            entry.get("userId") == workspace.config.user_id
+        mine = entry.get("projectName") == config.project_name and (
+            entry.get("userId") == config.user_id
         )
         add_row(
             table,
@@ -308,6 +323,28 @@ def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
             f"#{entry.get('submissionNumber', '')}",
         )
     Console().print(table)
+
+
+def _print_standing(targets: list[dict[str, Any]], metric_names: dict[str, str]) -> None:
+    """crunch-cli 13's lines: per target, its name, the project's rank (the one rewards
+    follow) and its metrics."""
+    for target in targets:
+        echo(f"target: {target.get('displayName') or target.get('name')!r}")
+        rank = (target.get("rewardRank") or {}).get("current")
+        echo(f"  rank: {_in_unit((target.get('rank') or {}).get('unit'), rank, 'unranked')}")
+        for name, metric in (target.get("metrics") or {}).items():
+            value = _in_unit(metric.get("unit"), metric.get("current"), "unavailable")
+            echo(f"  metric: {metric_names.get(name, name)!r}: {value}")
+
+
+def _in_unit(unit: dict[str, Any] | None, value: float | None, missing: str) -> str:
+    """A value with its unit (prefix, decimals, suffix), as crunch-cli 13 writes it."""
+    if value is None:
+        return missing
+    unit = unit or {}
+    scale = unit.get("scale")
+    shown = round(value, scale) if scale else int(value)
+    return f"{unit.get('prefix') or ''}{shown}{unit.get('suffix') or ''}"
 
 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
