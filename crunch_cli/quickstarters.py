@@ -76,9 +76,15 @@ def apply(
             "already there: " + ", ".join(existing),
             hint="pass --overwrite to replace them, or apply it in another folder",
         )
-    if folders := sorted(path for path, target in targets.items() if target.is_dir()):
+    blocked = sorted(
+        path
+        for path, target in targets.items()
+        if target.is_dir() or (target.parent.exists() and not target.parent.is_dir())
+    )
+    if blocked:
         raise WorkspaceExistsError(
-            "folders stand where the quickstarter's files go: " + ", ".join(folders),
+            "a folder stands where a file goes, or a file where a folder goes: "
+            + ", ".join(blocked),
             hint="move them away, or apply it in another folder",
         )
     scratch = Path(tempfile.mkdtemp(prefix=".quickstarter-", dir=directory))
@@ -123,9 +129,11 @@ def _remote_files(files: object) -> list[RemoteFile]:
             )
         )
     names = [file.name for file in remote]
-    if duplicates := sorted({name for name in names if names.count(name) > 1}):
+    folders = {str(parent) for name in names for parent in PurePosixPath(name).parents}
+    if clashes := sorted({name for name in names if names.count(name) > 1 or name in folders}):
         raise UntrustedInputError(
-            f"the hub named two quickstarter files {', '.join(duplicates)}", hint=HINT
+            f"the hub named two quickstarter files, or a file and a folder, {', '.join(clashes)}",
+            hint=HINT,
         )
     import pathspec
 

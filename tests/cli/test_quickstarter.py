@@ -126,3 +126,33 @@ def test_a_file_that_is_not_what_the_hub_listed_writes_nothing(workspace, crunch
     assert result.exit_code == 1
     assert "nothing was written" in result.stderr
     assert files_under(workspace / "fresh") == {}
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["main.py", "main.py/requirements.txt"], "error: the hub named two quickstarter files"),
+        (["main.py", "main.py"], "error: the hub named two quickstarter files"),
+        (["x.py", "main.py/y.txt"], "error: a folder stands where a file goes"),
+    ],
+)
+def test_names_that_clash_with_each_other_or_the_folder_write_nothing(
+    workspace, crunch, monkeypatch, names, message
+):
+    real = HubClient.quickstarter
+
+    def clashing(self, competition, quickstarter):
+        found = real(self, competition, quickstarter)
+        for file, name in zip(found["files"], names, strict=True):
+            file["name"] = name
+        return found
+
+    monkeypatch.setattr(HubClient, "quickstarter", clashing)
+    (workspace / "fresh").mkdir()
+    (workspace / "fresh" / "main.py").write_text("")
+
+    result = crunch("quickstarter", "apply", "code", "fresh", "--overwrite")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert files_under(workspace / "fresh") == {"main.py": b""}
