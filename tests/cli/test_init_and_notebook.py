@@ -132,3 +132,12 @@ def test_api_key_sign_in_is_refused_before_anything_is_written(hub, crunch, tmp_
         )
         assert "hint: use a one-time setup token" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_setup_notebook_reads_the_token_from_the_environment(hub, crunch, monkeypatch, tmp_path):
+    monkeypatch.setenv("CRUNCH_SETUP_TOKEN", hub.mint_token(COMPETITION, "alice", "alpha"))
+
+    result = crunch("--api-base-url", hub.url, "setup-notebook", COMPETITION, "--no-data")
+
+    assert result.exit_code == 0, result.output
+    assert project_json(tmp_path)["projectName"] == "alpha"
