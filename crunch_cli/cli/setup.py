@@ -28,6 +28,26 @@ def _check_size(value: str | None) -> str | None:
     return value.lower() if value else value
 
 
+NoDataOption = Annotated[bool, typer.Option("--no-data", help="Do not download the data.")]
+SubmissionOption = Annotated[
+    str,
+    typer.Option(
+        "--submission",
+        metavar="latest|scratch|N",
+        help="The submission to restore: your last, none (scratch), or number N.",
+    ),
+]
+NoModelOption = Annotated[
+    bool, typer.Option("--no-model", help="Do not restore the submission's model files.")
+]
+ModelDirectoryOption = Annotated[
+    str, typer.Option("--model-directory", help="Where your model files live.")
+]
+SizeOption = Annotated[
+    str, typer.Option("--size", callback=_check_size, help="default, small or large.")
+]
+
+
 def _check_submission(value: str) -> int | Literal["latest"] | None:
     """crunch-cli's --submission: latest, scratch (restore nothing) or a number."""
     if value == "latest":
@@ -66,30 +86,17 @@ def setup(
             "input (asked for, hidden, on a terminal), which keeps it off the command line.",
         ),
     ] = None,
-    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
-    submission: Annotated[
-        str,
-        typer.Option(
-            "--submission",
-            metavar="latest|scratch|N",
-            help="The submission to restore: your last, none (scratch), or number N.",
-        ),
-    ] = "latest",
-    no_model: Annotated[
-        bool, typer.Option("--no-model", help="Do not restore the submission's model files.")
-    ] = False,
+    no_data: NoDataOption = False,
+    submission: SubmissionOption = "latest",
+    no_model: NoModelOption = False,
     force: Annotated[
         bool,
         typer.Option(
             "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
         ),
     ] = False,
-    model_directory: Annotated[
-        str, typer.Option("--model-directory", help="Where your model files live.")
-    ] = DEFAULT_MODEL_DIRECTORY,
-    size: Annotated[
-        str, typer.Option("--size", callback=_check_size, help="default, small or large.")
-    ] = "default",
+    model_directory: ModelDirectoryOption = DEFAULT_MODEL_DIRECTORY,
+    size: SizeOption = "default",
     include_model: Annotated[
         bool,
         typer.Option("--include-model", help="Restore model files too (the default already)."),
@@ -139,16 +146,14 @@ def init(
             "input (asked for, hidden, on a terminal), which keeps it off the command line.",
         ),
     ] = None,
-    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
+    no_data: NoDataOption = False,
     force: Annotated[
         bool,
         typer.Option(
             "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
         ),
     ] = False,
-    model_directory: Annotated[
-        str, typer.Option("--model-directory", help="Where your model files live.")
-    ] = DEFAULT_MODEL_DIRECTORY,
+    model_directory: ModelDirectoryOption = DEFAULT_MODEL_DIRECTORY,
 ) -> None:
     """Create an empty workspace from a one-time setup token: `setup` without restoring
     a submission."""
@@ -190,24 +195,11 @@ def setup_notebook(
         str | None,
         typer.Argument(help="Your project name (default: the one the token is for)."),
     ] = None,
-    no_data: Annotated[bool, typer.Option("--no-data", help="Do not download the data.")] = False,
-    submission: Annotated[
-        str,
-        typer.Option(
-            "--submission",
-            metavar="latest|scratch|N",
-            help="The submission to restore: your last, none (scratch), or number N.",
-        ),
-    ] = "latest",
-    no_model: Annotated[
-        bool, typer.Option("--no-model", help="Do not restore the submission's model files.")
-    ] = False,
-    model_directory: Annotated[
-        str, typer.Option("--model-directory", help="Where your model files live.")
-    ] = DEFAULT_MODEL_DIRECTORY,
-    size: Annotated[
-        str, typer.Option("--size", callback=_check_size, help="default, small or large.")
-    ] = "default",
+    no_data: NoDataOption = False,
+    submission: SubmissionOption = "latest",
+    no_model: NoModelOption = False,
+    model_directory: ModelDirectoryOption = DEFAULT_MODEL_DIRECTORY,
+    size: SizeOption = "default",
 ) -> None:
     """Set up the notebook's folder (the current one) as a workspace, keeping its files:
     for a notebook (Colab, Kaggle, Jupyter) that runs `!crunch setup-notebook` each time."""
