@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         network.install_socket_guard()
     apply_limits(job["limits"])
     spec = RunSpec.from_json(job["spec"])
+    # `python -m` put the folder it started in first on the path: only the code folder
+    # (what was pushed) may provide the user's imports, as on the hub.
+    if sys.path and sys.path[0] in ("", str(Path.cwd())):
+        del sys.path[0]
     os.chdir(spec.working_directory or spec.main_file.parent)
     sys.path.insert(0, str(spec.code_directory or spec.main_file.parent))
     if spec.modules is not None:

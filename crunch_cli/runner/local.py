@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -151,21 +152,32 @@ def test_workspace(
         source = os.path.relpath(_main_source(workspace, options), workspace.root)
     workspace.prediction_dir.mkdir(parents=True, exist_ok=True)
     log: list[str] = []
+    # The code runs from a copy (see below); its paths are shown as the user's own files.
+    copies: dict[str, str] = {}
 
     def tee(stream: str, line: str) -> None:
+        for copy, original in copies.items():
+            line = line.replace(copy, original)
         log.append(line)
         if on_output is not None:
             on_output(stream, line)
 
     with tempfile.TemporaryDirectory(dir=workspace.prediction_dir, prefix=".test-") as scratch:
-        main_file, code_directory = workspace.root / source, workspace.root
+        # The code as `crunch push` would send it: a helper that push leaves out (.gitignore)
+        # is missing here too, as it would be on the hub.
+        code_directory = Path(scratch) / "code"
+        shipped = _ship_code(workspace, code_directory)
+        copies[f"{code_directory}{os.sep}"] = f"{workspace.root}{os.sep}"
+        main_file = code_directory / source
         warnings: list[str] = []
         if notebook_cells is not None or source.endswith(".ipynb"):
-            code = list(notebook_cells) if notebook_cells is not None else main_file
-            main_file, warnings = convert_notebook_file(code, Path(scratch))
-            code_directory = Path(scratch)
+            code = list(notebook_cells) if notebook_cells is not None else workspace.root / source
+            main_file, warnings = convert_notebook_file(code, code_directory)
             for warning in warnings:
                 tee("stderr", f"warning: {warning}")
+        elif not main_file.is_file():  # left out of the submission: push says so itself
+            main_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(workspace.root / source, main_file)
         modular = local.format is Format.UNSTRUCTURED
         files = {} if modular else data_files(workspace, local.release)
         spec = RunSpec(
@@ -204,6 +216,10 @@ def test_workspace(
                 result = _run_modules(workspace, local, spec, options, Path(scratch), tee)
             else:
                 result = run(spec, tee)
+            result = _explain_missing_module(result, workspace, shipped)
+            if result.error is not None:
+                for copy, original in copies.items():
+                    result = dataclasses.replace(result, error=result.error.replace(copy, original))
         finally:
             log_path = workspace.prediction_dir / LOG_FILE
             atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
@@ -277,6 +293,49 @@ def _keep_predictions(folder: Path, workspace: Workspace) -> Path:
     for entry in folder.iterdir():
         entry.replace(target / entry.name)
     return target
+
+
+def _ship_code(workspace: Workspace, folder: Path) -> set[str]:
+    """Hard links (copies across file systems) of the code files `crunch push` would send,
+    in `folder`; returns their paths."""
+    from crunch_cli.push.files import code_files
+
+    paths = set()
+    for file in code_files(workspace.root, workspace.config.model_directory):
+        target = folder / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(file.source, target)
+        except OSError:
+            shutil.copyfile(file.source, target)
+        paths.add(file.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return paths
+
+
+_MISSING_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
+
+
+def _explain_missing_module(
+    result: RunResult, workspace: Workspace, shipped: set[str]
+) -> RunResult:
+    """A module the code imports that is in the workspace but not in what push sends: say
+    so, naming the file, since the hub would fail the same way."""
+    match = _MISSING_MODULE.search(result.error or "")
+    if result.ok or match is None:
+        return result
+    top = match[1].split(".")[0]
+    for candidate in (f"{top}.py", f"{top}/__init__.py", top):
+        left_out = (workspace.root / candidate).exists() and not any(
+            path == candidate or path.startswith(f"{candidate}/") for path in shipped
+        )
+        if left_out:
+            return dataclasses.replace(
+                result,
+                error=f"{result.error}: {candidate} is in your workspace but crunch push leaves "
+                "it out (.gitignore or the default ignore rules), so the hub would not have it",
+            )
+    return result
 
 
 def data_files(workspace: Workspace, release: dict[str, Any]) -> dict[str, Path]:
