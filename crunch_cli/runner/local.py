@@ -408,13 +408,20 @@ def convert_notebook_file(notebook: Path | Sequence[str], scratch: Path) -> tupl
         conversion = convert_cells(notebook, bad_cells="comment")
     scratch.mkdir(parents=True, exist_ok=True)
     script = scratch / MAIN_FILE
-    script.write_text(conversion.script)
+    _replace(script, conversion.script)
     for relative, content in conversion.embedded_files.items():
         path = (scratch / relative).resolve()
         if path.is_relative_to(scratch.resolve()) and path != script.resolve():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
+            _replace(path, content)
     return script, [str(warning) for warning in conversion.warnings]
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a new file: the folder may hold hard links to the user's own files, which
+    writing in place would change."""
+    path.unlink(missing_ok=True)
+    path.write_text(text)
 
 
 def _memory_limit(options: TestOptions, local: LocalCompetition) -> int | None:

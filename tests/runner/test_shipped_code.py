@@ -3,6 +3,9 @@ here too, naming the file, instead of later on the hub."""
 
 from __future__ import annotations
 
+from crunch_cli.runner.local import TestOptions, test_workspace
+from crunch_cli.workspace import Workspace
+
 MAIN = """
     from helpers import offset
 
@@ -40,3 +43,15 @@ def test_a_helper_push_sends_is_imported_and_errors_name_the_users_files(make_wo
     assert result.exit_code == 1
     assert f'File "{workspace.root / "helpers.py"}", line 1' in result.stderr
     assert ".test-" not in result.output
+
+
+def test_a_notebook_test_never_writes_over_the_workspaces_own_files(make_workspace):
+    workspace = make_workspace("cross-sectional", "# the user's own main.py\n")
+    cells = [
+        "def train():\n    pass\n",
+        "def infer(X_test):\n    return X_test[['id']].assign(prediction=0)\n",
+    ]
+
+    test_workspace(Workspace(workspace.root), TestOptions(), notebook_cells=cells)
+
+    assert (workspace.root / "main.py").read_text() == "# the user's own main.py\n"
