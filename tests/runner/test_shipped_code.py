@@ -3,7 +3,7 @@ here too, naming the file, instead of later on the hub."""
 
 from __future__ import annotations
 
-from crunch_cli.runner.local import TestOptions, test_workspace
+from crunch_cli.runner import local
 from crunch_cli.workspace import Workspace
 
 MAIN = """
@@ -52,6 +52,6 @@ def test_a_notebook_test_never_writes_over_the_workspaces_own_files(make_workspa
         "def infer(X_test):\n    return X_test[['id']].assign(prediction=0)\n",
     ]
 
-    test_workspace(Workspace(workspace.root), TestOptions(), notebook_cells=cells)
+    local.test_workspace(Workspace(workspace.root), local.TestOptions(), notebook_cells=cells)
 
     assert (workspace.root / "main.py").read_text() == "# the user's own main.py\n"
