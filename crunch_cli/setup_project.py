@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from crunch_cli.api import HubClient
-from crunch_cli.api.client import DEFAULT_API_BASE_URL
 from crunch_cli.download import Outcome, Progress, download_data
+from crunch_cli.environments import workspace_client, workspace_hub
 from crunch_cli.errors import (
     CrunchError,
     DownloadError,
@@ -174,7 +174,7 @@ def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None 
     """
     _refuse_api_key(setup_token)
     config = workspace.config
-    base_url = base_url or config.api_base_url or DEFAULT_API_BASE_URL
+    base_url = base_url or workspace_hub(workspace)
     try:
         current: str | None = workspace.read_token()
     except WorkspaceError:
@@ -204,7 +204,7 @@ def setup_command(workspace: Workspace, *, base_url: str | None = None) -> tuple
     another machine.
     """
     config = workspace.config
-    client = HubClient.for_workspace(workspace, base_url)
+    client = workspace_client(workspace, base_url)
     created = client.create_setup_token(
         config.competition_name, config.user_id, config.project_name
     )

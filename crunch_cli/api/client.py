@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import requests
 
     from crunch_cli.api.streams import Body
-    from crunch_cli.workspace import Workspace
 
 DEFAULT_API_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0
@@ -134,12 +133,6 @@ class HubClient:
         self.retries = retries
         self._session: requests.Session | None = None
         register_secret(token)
-
-    @classmethod
-    def for_workspace(cls, workspace: Workspace, base_url: str | None = None) -> HubClient:
-        """The hub this workspace was set up with (unless overridden), with its token."""
-        recorded = workspace.config.api_base_url
-        return cls(base_url or recorded or DEFAULT_API_BASE_URL, workspace.read_token())
 
     @property
     def session(self) -> requests.Session:

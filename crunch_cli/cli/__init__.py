@@ -16,7 +16,8 @@ import typer.core
 from crunch_cli import __version__
 from crunch_cli.cli import commands
 from crunch_cli.cli.output import echo
-from crunch_cli.cli.state import ENVIRONMENTS, State, environment_name
+from crunch_cli.cli.state import State
+from crunch_cli.environments import ENVIRONMENTS, environment_name
 from crunch_cli.errors import CrunchError
 
 

@@ -15,37 +15,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from crunch_cli.environments import ENVIRONMENTS, workspace_client, workspace_hub
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
     from crunch_cli.api import HubClient
-
-PRODUCTION = "production"
-STAGING = "staging"
-DEVELOPMENT = "development"
-
-# crunch-cli 13.0.1's environments: (API base URL, website base URL). `development` is a hub
-# on this machine, which for us is `crunch hub serve` (it serves its website on the same port).
-ENVIRONMENTS: dict[str, tuple[str, str]] = {
-    PRODUCTION: ("https://api.hub.crunchdao.com", "https://hub.crunchdao.com"),
-    STAGING: ("https://api.hub.crunchdao.io", "https://hub.crunchdao.io"),
-    DEVELOPMENT: ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
-}
-ENVIRONMENT_ALIASES = {
-    "prod": PRODUCTION,
-    "test": STAGING,
-    "dev": DEVELOPMENT,
-    "local": DEVELOPMENT,
-}
-
-
-def environment_name(value: str) -> str:
-    """A name or 13.0.1 alias of an environment, as its full name; ValueError if unknown."""
-    name = ENVIRONMENT_ALIASES.get(value.lower(), value.lower())
-    if name not in ENVIRONMENTS:
-        raise ValueError(value)
-    return name
 
 
 @dataclasses.dataclass
@@ -65,18 +40,8 @@ class State:
         return (self.explicit_base_url() or recorded or DEFAULT_API_BASE_URL).rstrip("/")
 
     def hub_url(self, workspace: Workspace) -> str:
-        """The hub of this workspace (see the module docstring)."""
-        recorded = workspace.config.api_base_url
-        if recorded is None and self.explicit_base_url() is None:
-            settings = workspace.public_client_settings()
-            recorded = settings.get("CRUNCH_API_BASE_URL")
-            if recorded is None:
-                try:
-                    named = environment_name(settings.get("CRUNCH_ENVIRONMENT", PRODUCTION))
-                except ValueError:
-                    named = PRODUCTION  # 13.0.1 ignores an unknown name too
-                recorded = ENVIRONMENTS[named][0]
-        return self.base_url(recorded)
+        """The hub of this workspace: the user's choice, else `workspace_hub`'s rule."""
+        return self.explicit_base_url() or workspace_hub(workspace)
 
     def nearby_base_url(self) -> str:
         """The hub for commands that also work outside a workspace (list, ping, whitelist)."""
@@ -96,10 +61,8 @@ class State:
 
     def workspace_client(self) -> tuple[Workspace, HubClient]:
         """The workspace around the current folder and a client for its hub and token."""
-        from crunch_cli.api import HubClient
-
         workspace = Workspace.find()
-        return workspace, HubClient(self.hub_url(workspace), workspace.read_token())
+        return workspace, workspace_client(workspace, self.explicit_base_url())
 
     def explicit_base_url(self) -> str | None:
         """The hub the user named for this command (option, env var or environment)."""

@@ -447,7 +447,7 @@ def test_whitelist_search_finds_aliases_and_validate_flags_unknown_names(hub, cr
 
 
 def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub):
-    from crunch_cli.api import HubClient
+    from crunch_cli.environments import workspace_client
     from crunch_cli.errors import ApiError
     from crunch_cli.push.bundle import build_bundle
     from crunch_cli.push.submit import submit
@@ -472,7 +472,7 @@ def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub)
     bundle = build_bundle(local, cache=cache)
 
     with pytest.raises(ApiError) as refused:
-        submit(HubClient.for_workspace(local), local, bundle, cache, progress=LimitDropsMidPush())
+        submit(workspace_client(local), local, bundle, cache, progress=LimitDropsMidPush())
 
     assert refused.value.code == "DAILY_SUBMISSION_LIMIT_EXCEEDED"
     assert upload_statuses(hub) == []

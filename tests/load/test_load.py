@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import crunch_cli
-from crunch_cli.api import HubClient
+from crunch_cli.environments import workspace_client
 from crunch_cli.push.bundle import build_bundle
 from crunch_cli.push.submit import submit
 from crunch_cli.push.upload import CACHE_FILE, UploadCache
@@ -51,7 +51,7 @@ def push(workspace: Workspace) -> dict[str, Any]:
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     with _PARSING:
         bundle = build_bundle(workspace, freeze=False, cache=cache)
-    client = HubClient.for_workspace(workspace)
+    client = workspace_client(workspace)
     submission, _sent = submit(client, workspace, bundle, cache, message="under load")
     return submission
 
@@ -61,21 +61,19 @@ _PARSING = threading.Lock()
 
 def run(workspace: Workspace) -> dict[str, Any]:
     """What `crunch run create` does."""
-    return create_run(HubClient.for_workspace(workspace), workspace.config)
+    return create_run(workspace_client(workspace), workspace.config)
 
 
 def terminate(workspace: Workspace, run_id: int) -> dict[str, Any]:
     config = workspace.config
-    client = HubClient.for_workspace(workspace)
+    client = workspace_client(workspace)
     return client.terminate_run(
         config.competition_name, config.user_id, config.project_name, run_id
     )
 
 
 def finished(workspace: Workspace, run_id: int) -> dict[str, Any]:
-    *_lines, ended = follow(
-        HubClient.for_workspace(workspace), workspace.config, run_id, timeout=120
-    )
+    *_lines, ended = follow(workspace_client(workspace), workspace.config, run_id, timeout=120)
     return ended
 
 
