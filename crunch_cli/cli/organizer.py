@@ -9,6 +9,7 @@ import typer
 
 from crunch_cli.cli.output import add_row, echo
 from crunch_cli.cli.state import State
+from crunch_cli.runner.spec import metric_details
 
 app = typer.Typer(
     name="organizer", help="Try a competition's own modules (for organizers).", no_args_is_help=True
@@ -97,6 +98,6 @@ def _try(
     echo("Results:")
     table = Table("Target", "Metric", "Score", "Details")
     for metric in trial.metrics:
-        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or [])
+        details = metric_details(metric)
         add_row(table, metric.get("target"), metric.get("name"), metric.get("value"), details)
     Console().print(table)

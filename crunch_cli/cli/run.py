@@ -17,6 +17,7 @@ from crunch_cli.cli.output import (
     submission_selector,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.runner.spec import metric_details
 from crunch_cli.workspace import ProjectConfig
 
 app = typer.Typer(
@@ -200,7 +201,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         if value not in (None, ""):
             echo(f"  {label:<12}{value}")
     for metric in run.get("metrics") or []:
-        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or [])
+        details = metric_details(metric)
         echo(f"  {metric.get('target')} / {metric.get('name')}: {metric.get('value')} {details}")
     for kind, sha256 in sorted((run.get("modules") or {}).items()):
         echo(f"  {kind}.py    sha256 {sha256}")

@@ -28,6 +28,26 @@ def _check_size(value: str | None) -> str | None:
     return value.lower() if value else value
 
 
+DirectoryArgument = Annotated[
+    str,
+    typer.Argument(help="Folder to create; {competitionName} and {projectName} are filled in."),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar=TOKEN_VARIABLE,
+        show_envvar=True,
+        help="One-time setup token from the competition page; `-` reads it from standard "
+        "input (asked for, hidden, on a terminal), which keeps it off the command line.",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
+    ),
+]
 NoDataOption = Annotated[bool, typer.Option("--no-data", help="Do not download the data.")]
 SubmissionOption = Annotated[
     str,
@@ -72,29 +92,12 @@ def setup(
     ctx: typer.Context,
     competition: Annotated[str, typer.Argument(help="Competition name.")],
     project: Annotated[str, typer.Argument(help="Your project name.")],
-    directory: Annotated[
-        str,
-        typer.Argument(help="Folder to create; {competitionName} and {projectName} are filled in."),
-    ] = DIRECTORY_PATTERN,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar=TOKEN_VARIABLE,
-            show_envvar=True,
-            help="One-time setup token from the competition page; `-` reads it from standard "
-            "input (asked for, hidden, on a terminal), which keeps it off the command line.",
-        ),
-    ] = None,
+    directory: DirectoryArgument = DIRECTORY_PATTERN,
+    token: TokenOption = None,
     no_data: NoDataOption = False,
     submission: SubmissionOption = "latest",
     no_model: NoModelOption = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
-        ),
-    ] = False,
+    force: ForceOption = False,
     model_directory: ModelDirectoryOption = DEFAULT_MODEL_DIRECTORY,
     size: SizeOption = "default",
     include_model: Annotated[
@@ -132,27 +135,10 @@ def init(
     ctx: typer.Context,
     competition: Annotated[str, typer.Argument(help="Competition name.")],
     project: Annotated[str, typer.Argument(help="Your project name.")],
-    directory: Annotated[
-        str,
-        typer.Argument(help="Folder to create; {competitionName} and {projectName} are filled in."),
-    ] = DIRECTORY_PATTERN,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar=TOKEN_VARIABLE,
-            show_envvar=True,
-            help="One-time setup token from the competition page; `-` reads it from standard "
-            "input (asked for, hidden, on a terminal), which keeps it off the command line.",
-        ),
-    ] = None,
+    directory: DirectoryArgument = DIRECTORY_PATTERN,
+    token: TokenOption = None,
     no_data: NoDataOption = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", "-f", help="Set up inside a non-empty folder; the files there are kept."
-        ),
-    ] = False,
+    force: ForceOption = False,
     model_directory: ModelDirectoryOption = DEFAULT_MODEL_DIRECTORY,
 ) -> None:
     """Create an empty workspace from a one-time setup token: `setup` without restoring

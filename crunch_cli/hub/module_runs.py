@@ -26,7 +26,7 @@ from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.modules.pipeline import ModuleRun
 from crunch_cli.runner.formats import has_model
-from crunch_cli.runner.spec import RunResult, RunSpec
+from crunch_cli.runner.spec import RunResult, RunSpec, metric_details
 from crunch_cli.untrusted import relative_name
 
 INSIDE_MODULES = Path("/modules")
@@ -112,7 +112,7 @@ def run(
         return Outcome(False, reason, result.error, result.exit_code)
     scored = result.metrics or []
     for metric in scored:
-        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or [])
+        details = metric_details(metric)
         note(f"{metric['target']} / {metric['name']}: {metric['value']} {details}".rstrip())
     first = scored[0]["value"] if scored else None
     if first is None:

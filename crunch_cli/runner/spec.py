@@ -313,6 +313,11 @@ class RunSpec:
         )
 
 
+def metric_details(metric: Mapping[str, Any]) -> str:
+    """A scored metric's details as `key=value` words: how every front-end shows them."""
+    return " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or ())
+
+
 @dataclasses.dataclass
 class PhaseTiming:
     calls: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crunch_cli.runner.spec import MIB
+from crunch_cli.runner.spec import MIB, metric_details
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -57,7 +57,7 @@ def render(report: TestReport) -> Group:
         facts.add_row(f"local score ({score.metric})", value)
     for metric in result.metrics or ():
         scored = metric.get("value")
-        details = " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or ())
+        details = metric_details(metric)
         text = f"not scored: {metric.get('error')}" if scored is None else f"{scored:.6f}"
         facts.add_row(
             f"{metric.get('target')} / {metric.get('name')}",
