@@ -4,6 +4,12 @@ The demo data is generated once per test session and registered once into a temp
 root; each `hub` fixture copies that root and starts the server on it, which takes a few
 tens of milliseconds. `caller` talks to that hub over HTTP with a project token, the way
 any client does, for the hub's own wire-contract tests.
+
+The hub's database is SQLite unless told: a test module marked `both_databases` runs each
+of its hub tests twice, on SQLite and on a real PostgreSQL server (started once per
+session, skipped where no PostgreSQL is installed); `--hub-database postgresql` (or
+CRUNCH_TEST_HUB_DATABASE=postgresql) puts every hub of the run on PostgreSQL. There, the
+template is a database too, and each test gets a copy of it (CREATE DATABASE ... TEMPLATE).
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import os
 import shlex
 import shutil
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -21,14 +29,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import postgres_server
 import pytest
 import requests
+from postgres_server import PostgresServer
 from sqlalchemy import select, update
 
 from crunch_cli.hub import HubSettings, demo, organizer
 from crunch_cli.hub.models import CloneToken, Competition, DataFile, utcnow
 from crunch_cli.hub.server import serve_in_thread
 from crunch_cli.hub.store import HubStore
+
+DATABASES = ("sqlite", "postgresql")
+POSTGRES_TEMPLATE = "hub_template"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,45 +102,121 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoData]:
     return folders
 
 
+def _register_demo_competitions(
+    root: Path, demo_data: dict[str, DemoData], database_url: str | None = None
+) -> Path:
+    settings = HubSettings(root, database_url=database_url)
+    for data in demo_data.values():
+        organizer.create_competition(settings, **data.kwargs)
+    return root
+
+
 @pytest.fixture(scope="session")
 def _template_hub_root(
     tmp_path_factory: pytest.TempPathFactory, demo_data: dict[str, DemoData]
 ) -> Path:
-    root = tmp_path_factory.mktemp("template") / "hub"
-    settings = HubSettings(root)
-    for data in demo_data.values():
-        organizer.create_competition(settings, **data.kwargs)
-    return root
+    return _register_demo_competitions(tmp_path_factory.mktemp("template") / "hub", demo_data)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of its own for the session; the test skips without one."""
+    bin_dir = postgres_server.find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server found (initdb): apt-get install postgresql")
+    server = postgres_server.start(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _postgres_template_root(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_data: dict[str, DemoData],
+    postgres: PostgresServer,
+) -> Path:
+    """The template's folder (blobs, key); its rows are in the POSTGRES_TEMPLATE database."""
+    url = postgres.create_database(POSTGRES_TEMPLATE)
+    root = tmp_path_factory.mktemp("template-postgresql") / "hub"
+    return _register_demo_competitions(root, demo_data, url)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--hub-database",
+        choices=DATABASES,
+        default=os.environ.get("CRUNCH_TEST_HUB_DATABASE", "sqlite"),
+        help="the database of every test hub, except in modules marked both_databases",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "hub_workers(n): how many runs the `hub` fixture executes at once (default 1)"
     )
+    config.addinivalue_line(
+        "markers", "both_databases: run each hub test on SQLite and again on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "hub_database" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize("hub_database", DATABASES, indirect=True)
 
 
 @pytest.fixture
-def hub_root(tmp_path_factory: pytest.TempPathFactory, _template_hub_root: Path) -> Path:
-    """A hub folder holding the demo competitions, no server on it yet (see `serve_hub`)."""
+def hub_database(request: pytest.FixtureRequest) -> str:
+    """The database the test's hub keeps its rows in: "sqlite" or "postgresql"."""
+    database: str = getattr(request, "param", None) or request.config.getoption("--hub-database")
+    return database
+
+
+@pytest.fixture
+def hub_database_url(request: pytest.FixtureRequest, hub_database: str) -> Iterator[str | None]:
+    """The `database_url` of the test's hub: None (ROOT/hub.sqlite3), or a PostgreSQL
+    database of its own holding the demo competitions, dropped after the test."""
+    if hub_database == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    request.getfixturevalue("_postgres_template_root")
+    name = f"hub_{uuid.uuid4().hex[:12]}"
+    url = server.create_database(name, template=POSTGRES_TEMPLATE)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture
+def hub_root(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, hub_database: str
+) -> Path:
+    """A hub folder holding the demo competitions, no server on it yet (see `serve_hub`);
+    on PostgreSQL, their rows are in `hub_database_url`."""
+    template = "_template_hub_root" if hub_database == "sqlite" else "_postgres_template_root"
     root = tmp_path_factory.mktemp("hub") / "root"
-    shutil.copytree(_template_hub_root, root)
+    shutil.copytree(request.getfixturevalue(template), root)
     return root
 
 
 @contextmanager
 def serve_hub(root: Path, workers: int = 1, **options: Any) -> Iterator[Hub]:
     """A hub on `root` for the `with` block: tests that stop and restart hubs use this.
-    `options` are other `HubSettings` fields."""
+    `options` are other `HubSettings` fields (`database_url` among them)."""
     settings = HubSettings(root, workers=workers, **options)
     with serve_in_thread(settings) as server:
         yield Hub(url=server.url, root=root, settings=settings)
 
 
 @pytest.fixture
-def hub(request: pytest.FixtureRequest, hub_root: Path) -> Iterator[Hub]:
+def hub(
+    request: pytest.FixtureRequest, hub_root: Path, hub_database_url: str | None
+) -> Iterator[Hub]:
     """A running hub with the three demo competitions, fresh for each test."""
     marker = request.node.get_closest_marker("hub_workers")
-    with serve_hub(hub_root, workers=marker.args[0] if marker else 1) as running:
+    workers = marker.args[0] if marker else 1
+    with serve_hub(hub_root, workers, database_url=hub_database_url) as running:
         yield running
 
 
@@ -243,19 +332,24 @@ def make_caller(
 
 
 @pytest.fixture
-def restartable_hub(hub_root: Path) -> Callable[..., AbstractContextManager[Hub]]:
+def restartable_hub(
+    hub_root: Path, hub_database_url: str | None
+) -> Callable[..., AbstractContextManager[Hub]]:
     """`with restartable_hub(workers=0) as hub:` starts a hub on the test's own folder;
     a later `with` block starts a new one on the same folder, as a restart does. Other
     keywords are `HubSettings` fields (`sandbox=False`, ...).
     """
-    return lambda workers=1, **options: serve_hub(hub_root, workers, **options)
+    return lambda workers=1, **options: serve_hub(
+        hub_root, workers, **{"database_url": hub_database_url, **options}
+    )
 
 
 @pytest.fixture
-def hub_process_at(hub_root: Path) -> Callable[[str], Hub]:
+def hub_process_at(hub_root: Path, hub_database_url: str | None) -> Callable[[str], Hub]:
     """`hub_process_at(url)`: the test's hub folder served by a `crunch hub serve` process
     the test started itself, to mint tokens for it."""
-    return lambda url: Hub(url=url, root=hub_root, settings=HubSettings(hub_root))
+    settings = HubSettings(hub_root, database_url=hub_database_url)
+    return lambda url: Hub(url=url, root=hub_root, settings=settings)
 
 
 @pytest.fixture

@@ -2,6 +2,10 @@
 
 Secrets never reach the database in plain text: tokens are stored as their sha256. Every
 timestamp is UTC; `UtcDateTime` keeps it that way on databases (SQLite) that drop the zone.
+Every integer is 64-bit (`Int64`): the API accepts ids and numbers up to 2**63, which
+PostgreSQL's INTEGER would refuse.
+
+A change here needs a migration in `migrations/versions/` (see `crunch_cli.hub.db`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -24,6 +29,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+# SQLite's INTEGER is already 64-bit, and only "INTEGER PRIMARY KEY" makes an id the rowid
+# (autoincrement): BIGINT there would break both ids and the roots made before this type.
+Int64 = BigInteger().with_variant(Integer(), "sqlite")
+
+# Named constraints, so a later migration can drop or change one by its name on every
+# database (SQLite's table rebuilds included).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def utcnow() -> datetime:
@@ -50,13 +69,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Foreign keys take their type from here, not from the column they point at.
+    type_annotation_map = {int: Int64}  # noqa: RUF012  # SQLAlchemy's own class attribute
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     login: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -64,24 +85,24 @@ class User(Base):
 class Competition(Base):
     __tablename__ = "competitions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     short_description: Mapped[str] = mapped_column(Text, default="")
     format: Mapped[str] = mapped_column(String(20))
     metric: Mapped[str] = mapped_column(String(20))
-    embargo: Mapped[int] = mapped_column(Integer, default=0)
+    embargo: Mapped[int] = mapped_column(Int64, default=0)
     id_column: Mapped[str] = mapped_column(String(100))
     moon_column: Mapped[str | None] = mapped_column(String(100), nullable=True)
     target_column: Mapped[str] = mapped_column(String(100))
     prediction_column: Mapped[str] = mapped_column(String(100))
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     splits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    run_time_limit_seconds: Mapped[int] = mapped_column(Integer)
-    run_memory_limit_mb: Mapped[int] = mapped_column(Integer)
-    max_code_size: Mapped[int] = mapped_column(BigInteger)
-    max_model_size: Mapped[int] = mapped_column(BigInteger)
-    submissions_per_day: Mapped[int] = mapped_column(Integer)
+    run_time_limit_seconds: Mapped[int] = mapped_column(Int64)
+    run_memory_limit_mb: Mapped[int] = mapped_column(Int64)
+    max_code_size: Mapped[int] = mapped_column(Int64)
+    max_model_size: Mapped[int] = mapped_column(Int64)
+    submissions_per_day: Mapped[int] = mapped_column(Int64)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     rounds: Mapped[list[Round]] = relationship(
@@ -99,9 +120,9 @@ class Round(Base):
     __tablename__ = "rounds"
     __table_args__ = (UniqueConstraint("competition_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Int64)
     start: Mapped[datetime] = mapped_column(UtcDateTime)
     end: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -115,7 +136,7 @@ class Phase(Base):
     __tablename__ = "phases"
     __table_args__ = (UniqueConstraint("round_id", "type"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     type: Mapped[str] = mapped_column(String(20))
     start: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -130,12 +151,12 @@ class DataFile(Base):
     __tablename__ = "data_files"
     __table_args__ = (UniqueConstraint("competition_id", "hidden", "key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     key: Mapped[str] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(200))
     blob_key: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Int64)
     sha256: Mapped[str] = mapped_column(String(64))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -145,11 +166,11 @@ class DataFile(Base):
 class Check(Base):
     __tablename__ = "checks"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     function: Mapped[str] = mapped_column(String(50))
     scope: Mapped[str] = mapped_column(String(10), default="ROOT")
-    order: Mapped[int] = mapped_column(Integer)
+    order: Mapped[int] = mapped_column(Int64)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     competition: Mapped[Competition] = relationship(back_populates="checks")
@@ -159,7 +180,7 @@ class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("competition_id", "user_id", "name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(100))
@@ -174,7 +195,7 @@ class CloneToken(Base):
 
     __tablename__ = "clone_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -189,7 +210,7 @@ class ProjectToken(Base):
 
     __tablename__ = "project_tokens"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     type: Mapped[str] = mapped_column(String(20), default="PERMANENT")
@@ -212,13 +233,13 @@ class Upload(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     name: Mapped[str] = mapped_column(String(500))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Int64)
     media_type: Mapped[str] = mapped_column(String(200))
     encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
     status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    received_bytes: Mapped[int] = mapped_column(Int64, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -232,11 +253,11 @@ class UploadChunk(Base):
     __tablename__ = "upload_chunks"
     __table_args__ = (UniqueConstraint("upload_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column(Integer)
-    offset: Mapped[int] = mapped_column(BigInteger)
-    size: Mapped[int] = mapped_column(BigInteger)
+    number: Mapped[int] = mapped_column(Int64)
+    offset: Mapped[int] = mapped_column(Int64)
+    size: Mapped[int] = mapped_column(Int64)
     # sha256 of the bytes last PUT for this chunk (the ETag); `completed` once confirmed.
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -249,14 +270,14 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (UniqueConstraint("project_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Int64)
     type: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")
     main_file_path: Mapped[str] = mapped_column(String(500))
     model_directory_path: Mapped[str] = mapped_column(String(500))
-    total_size: Mapped[int] = mapped_column(BigInteger)
+    total_size: Mapped[int] = mapped_column(Int64)
     submitter_imprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -274,12 +295,12 @@ class SubmissionFile(Base):
 
     __tablename__ = "submission_files"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     kind: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     blob_key: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Int64)
     sha256: Mapped[str] = mapped_column(String(64))
     media_type: Mapped[str] = mapped_column(String(200))
 
@@ -296,16 +317,16 @@ class Run(Base):
 
     __tablename__ = "runs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     status: Mapped[str] = mapped_column(String(20), default="CREATED", index=True)
     success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     terminated: Mapped[bool] = mapped_column(Boolean, default=False)
     exit_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exit_code: Mapped[int | None] = mapped_column(Int64, nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    train_frequency: Mapped[int] = mapped_column(Integer, default=1)
+    train_frequency: Mapped[int] = mapped_column(Int64, default=1)
     force_first_train: Mapped[bool] = mapped_column(Boolean, default=True)
     metric: Mapped[str] = mapped_column(String(20))
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -325,9 +346,9 @@ class RunMetric(Base):
 
     __tablename__ = "run_metrics"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Int64)
     name: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(100))
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -340,7 +361,7 @@ class RunModule(Base):
 
     __tablename__ = "run_modules"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -351,7 +372,7 @@ class RunLog(Base):
 
     __tablename__ = "run_logs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
     emitter: Mapped[str] = mapped_column(String(10))
     error: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -368,11 +389,11 @@ class CompetitionModule(Base):
     __tablename__ = "competition_modules"
     __table_args__ = (UniqueConstraint("competition_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     blob_key: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Int64)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -389,9 +410,9 @@ class CompetitionMetric(Base):
         UniqueConstraint("competition_id", "position"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Int64)
     name: Mapped[str] = mapped_column(String(100))
     lower_is_better: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -405,7 +426,7 @@ class Quickstarter(Base):
     __tablename__ = "quickstarters"
     __table_args__ = (UniqueConstraint("competition_id", "name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
@@ -424,14 +445,14 @@ class QuickstarterFile(Base):
     __tablename__ = "quickstarter_files"
     __table_args__ = (UniqueConstraint("quickstarter_id", "name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     quickstarter_id: Mapped[int] = mapped_column(
         ForeignKey("quickstarters.id", ondelete="CASCADE"), index=True
     )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Int64)
     name: Mapped[str] = mapped_column(String(255))
     blob_key: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Int64)
     sha256: Mapped[str] = mapped_column(String(64))
 
     quickstarter: Mapped[Quickstarter] = relationship(back_populates="files")
@@ -447,7 +468,7 @@ class LibraryRequest(Base):
 
     __tablename__ = "library_requests"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     alias: Mapped[str | None] = mapped_column(String(100), nullable=True)

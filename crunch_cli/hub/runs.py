@@ -193,14 +193,26 @@ def next_queued(store: HubStore, worker: str) -> int | None:
     """Take the oldest queued run (CREATED → PENDING); None when the queue is empty, or
     when the database is too busy to take one now: the worker asks again at its next
     poll, rather than dying with the error.
+
+    On PostgreSQL the run's row is locked first, skipping rows other hub processes hold
+    (`FOR UPDATE SKIP LOCKED`): claims on one database never wait on each other, and the
+    conditional UPDATE then cannot miss. SQLite ignores the clause; its BEGIN IMMEDIATE
+    already lets one claim through at a time.
     """
+    oldest = (
+        select(Run.id)
+        .where(Run.status == CREATED)
+        .order_by(Run.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
     try:
         with store.session() as session:
-            for run_id in session.scalars(
-                select(Run.id).where(Run.status == CREATED).order_by(Run.id).limit(8)
+            run_id = session.scalar(oldest)
+            if run_id is not None and _move(
+                session, run_id, (CREATED,), status=PENDING, worker=worker
             ):
-                if _move(session, run_id, (CREATED,), status=PENDING, worker=worker):
-                    return run_id
+                return run_id
     except (OperationalError, PoolTimeoutError):
         logger.warning("the queue could not be read; trying again at the next poll", exc_info=True)
     return None

@@ -9,6 +9,13 @@ lock first and waits for it (the busy timeout) instead of reading, then failing 
 "database is locked" when another writer committed in between, and it makes a
 read-check-write (the next submission number, today's count) exact under concurrency.
 Read-only transactions start deferred, so readers never queue behind writers.
+
+On PostgreSQL (`--database-url postgresql+psycopg://...`) several hub processes may share
+the database: transactions are READ COMMITTED, and the read-check-writes lock the rows they
+depend on (`SELECT ... FOR UPDATE`, which SQLite ignores). A lock not granted within the
+busy timeout fails the transaction like SQLite's "database is locked" does.
+
+Opening a store brings the schema to the newest revision first (`crunch_cli.hub.db`).
 """
 
 from __future__ import annotations
@@ -17,18 +24,20 @@ import contextlib
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from crunch_cli.errors import CrunchError
+from crunch_cli.hub import db
 from crunch_cli.hub.blobs import BlobStore
-from crunch_cli.hub.models import Base
 from crunch_cli.hub.settings import HubSettings
 
 SECRET_BYTES = 32
@@ -56,7 +65,11 @@ class HubStore:
         self.blobs = BlobStore(settings.blobs_dir)
         pool_size = settings.max_requests_in_flight + 3 * settings.workers + SPARE_CONNECTIONS
         self.engine = _make_engine(settings.resolved_database_url, pool_size)
-        Base.metadata.create_all(self.engine)
+        try:
+            self.schema = db.upgrade(self.engine, db.sqlite_lock_path(self.engine))
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._writers = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(
             self.engine.execution_options(read_only=True), expire_on_commit=False
@@ -83,13 +96,28 @@ class HubStore:
         self.close()
 
 
+def upgrade_database(settings: HubSettings) -> db.SchemaChange:
+    """`crunch hub db upgrade`: bring the hub's database to the newest schema, and say how.
+
+    Every hub and organizer command does it anyway when it opens the database; this is
+    for doing it ahead of a start, or checking a database URL.
+    """
+    with HubStore(settings) as store:
+        return store.schema
+
+
 def _make_engine(url: str, pool_size: int) -> Engine:
     """A connection for every thread that may ask for one at once: a request waiting for
     a free connection would hold its thread for nothing."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=pool_size)
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgresql_engine(parsed, pool_size)
+    if parsed.get_backend_name() != "sqlite":
+        return _checked(
+            lambda: create_engine(parsed, pool_pre_ping=True, pool_size=16, max_overflow=pool_size)
+        )
     engine = create_engine(
-        url,
+        parsed,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
         poolclass=QueuePool,
         pool_size=pool_size,
@@ -114,6 +142,49 @@ def _make_engine(url: str, pool_size: int) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise CrunchError(
+            f"{url!r} is not a database URL",
+            hint="pass --database-url postgresql+psycopg://USER:PASSWORD@HOST/DATABASE, "
+            "or leave it out for ROOT/hub.sqlite3",
+        ) from error
+    # postgresql:// (and Heroku's postgres://) would pick psycopg2, which the hub lacks.
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _postgresql_engine(url: URL, pool_size: int) -> Engine:
+    """Lock waits end after the busy timeout, as on SQLite: the request answers HUB_BUSY
+    (503) instead of holding its thread and connection behind a stuck transaction."""
+    timeout_ms = BUSY_TIMEOUT_SECONDS * 1000
+    return _checked(
+        lambda: create_engine(
+            url,
+            pool_pre_ping=True,
+            # A database server holds a process per connection: keep few idle ones.
+            pool_size=16,
+            max_overflow=pool_size,
+            connect_args={"options": f"-c lock_timeout={timeout_ms}"},
+        )
+    )
+
+
+def _checked(make: Callable[[], Engine]) -> Engine:
+    """The engine, or a CrunchError naming the driver to install."""
+    try:
+        return make()
+    except (ImportError, NoSuchModuleError) as error:
+        raise CrunchError(
+            f"no driver for this database URL: {error}",
+            hint="install the hub's extras (pip install 'crunch-cli-hub[hub]'): PostgreSQL "
+            "URLs take postgresql+psycopg://",
+        ) from error
 
 
 def _load_or_create_secret(path: Path) -> bytes:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import requests
+from sqlalchemy import select
 
 from crunch_cli.hub import HubSettings, organizer
+from crunch_cli.hub.models import Base
 from crunch_cli.hub.server import serve_in_thread
+from crunch_cli.hub.store import HubStore
+
+pytestmark = pytest.mark.both_databases
 
 COMPETITION = "demo-timeseries"
 
@@ -51,8 +57,8 @@ def test_upgrading_a_setup_token_gives_a_project_token_for_that_project(hub):
     assert me(hub, body["plain"]).json() == {"id": body["project"]["userId"], "login": "alice"}
 
 
-def test_a_hub_without_token_expiry_says_its_tokens_never_expire(hub_root):
-    settings = HubSettings(hub_root, project_token_ttl=None)
+def test_a_hub_without_token_expiry_says_its_tokens_never_expire(hub_root, hub_database_url):
+    settings = HubSettings(hub_root, database_url=hub_database_url, project_token_ttl=None)
     with serve_in_thread(settings) as server:
         setup_token = organizer.mint_setup_token(settings, COMPETITION, "alice", "alpha")
 
@@ -109,11 +115,25 @@ def test_tokens_are_stored_hashed_never_in_plain_text(hub):
     setup_token = hub.mint_token(COMPETITION, "alice", "alpha")
     project_token = upgrade(hub, setup_token).json()["plain"]
 
-    stored = b"".join(path.read_bytes() for path in hub.root.glob("hub.sqlite3*"))
+    stored = stored_bytes(hub)
 
     assert len(stored) > 0
     assert setup_token.encode() not in stored
     assert project_token.encode() not in stored
+
+
+def stored_bytes(hub) -> bytes:
+    """What the database holds: SQLite's files as they are on disk (free pages and the
+    write-ahead log included), else every row of every table."""
+    if hub.settings.database_url is None:
+        return b"".join(path.read_bytes() for path in hub.root.glob("hub.sqlite3*"))
+    with HubStore(hub.settings) as store, store.engine.connect() as connection:
+        rows = [
+            repr(row)
+            for table in Base.metadata.sorted_tables
+            for row in connection.execute(select(table))
+        ]
+    return "\n".join(rows).encode()
 
 
 def test_the_project_token_is_accepted_as_bearer_and_as_legacy_push_token(hub):
