@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from crunch_cli.api.streams import Dropped, open_download
 from crunch_cli.errors import ChecksumMismatchError, DownloadError, UntrustedInputError
-from crunch_cli.modules.sources import default_source
 from crunch_cli.untrusted import HINT, relative_name, target_inside
 from crunch_cli.workers import Batch
 from crunch_cli.workspace import Workspace, atomic_write_json
@@ -27,7 +26,7 @@ from crunch_cli.workspace import Workspace, atomic_write_json
 if TYPE_CHECKING:
     from _hashlib import HASH
 
-    from crunch_cli.api import HubClient
+    from crunch_cli.api import HubClient, ProjectClient
     from crunch_cli.api.streams import Session
 
 _SHA256 = re.compile("[0-9a-f]{64}")
@@ -300,7 +299,7 @@ def fetch_files(
 
 
 def download_data(
-    client: HubClient,
+    client: ProjectClient | HubClient,
     workspace: Workspace,
     *,
     size_variant: str | None = None,
@@ -313,14 +312,20 @@ def download_data(
 
     The competition, release and checks are cached in `.crunchdao/competition.json` only once
     every file is in place, so `crunch test` never sees metadata for data that is missing.
+
+    `client` is the workspace's project client; a `HubClient` is bound to the workspace's
+    project (the form of callers from before `ProjectClient`). `competitions_source` is
+    where the modules come from, by default the hub itself (`environments.competitions_source`).
     """
+    from crunch_cli.api import ProjectClient
+    from crunch_cli.environments import competitions_source as resolve_source
+
     config = workspace.config
-    competition = client.competition(config.competition_name)
-    round_ = client.current_round(config.competition_name)
-    release = client.data_release(
-        config.competition_name, round_["number"], size_variant or config.size_variant
-    )
-    checks = client.checks(config.competition_name)
+    project = ProjectClient.of(client, config)
+    competition = project.competition()
+    round_ = project.current_round()
+    release = project.data_release(round_["number"], size_variant or config.size_variant)
+    checks = project.checks()
     files = [RemoteFile.from_release(key, value) for key, value in release["dataFiles"].items()]
     cache = {"competition": competition, "dataRelease": _without_links(release), "checks": checks}
     modules: dict[str, bytes] = {}
@@ -329,9 +334,9 @@ def download_data(
         # written last, with the metadata, once every data file is in place.
         from crunch_cli.modules.store import fetch_modules, save_modules
 
-        source = competitions_source or default_source(client.base_url)
+        source = resolve_source(competitions_source, project.base_url)
         modules = fetch_modules(source, config.competition_name)
-        cache["metrics"] = client.metrics(config.competition_name)
+        cache["metrics"] = project.metrics()
     outcomes = fetch_files(files, workspace.data_dir, force=force, progress=progress)
     if modules:
         cache["modules"] = save_modules(workspace, modules)

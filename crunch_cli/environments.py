@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from crunch_cli.api import HubClient
+    from crunch_cli.api import HubClient, ProjectClient
     from crunch_cli.workspace import Workspace
 
 PRODUCTION = "production"
@@ -61,3 +61,18 @@ def workspace_client(workspace: Workspace, base_url: str | None = None) -> HubCl
     from crunch_cli.api import HubClient
 
     return HubClient(base_url or workspace_hub(workspace), workspace.read_token())
+
+
+def project_client(workspace: Workspace, base_url: str | None = None) -> ProjectClient:
+    """`workspace_client`, bound to the workspace's project."""
+    config = workspace.config
+    return workspace_client(workspace, base_url).project(
+        config.competition_name, config.user_id, config.project_name
+    )
+
+
+def competitions_source(named: str | None, base_url: str) -> str:
+    """Where a competition's modules come from: the source the user named, else the hub."""
+    from crunch_cli.modules.sources import default_source
+
+    return named or default_source(base_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crunch_cli.api import HubClient
+    from crunch_cli.api import ProjectClient
 
 # crunch-cli 13's `--gpu` words, and the wire values they stand for.
 GPU_REQUIREMENTS: dict[str, str | None] = {
@@ -17,8 +17,7 @@ GPU_REQUIREMENTS: dict[str, str | None] = {
 
 
 def request_library(
-    client: HubClient,
-    competition: str,
+    client: ProjectClient,
     *,
     name: str | None,
     alias: str | None,
@@ -26,14 +25,13 @@ def request_library(
     gpu: str = "unknown",
     additional_details: str | None = None,
 ) -> dict[str, Any]:
-    """Send the request for the workspace's competition; returns it as the hub recorded it
+    """Send the request for the project's competition; returns it as the hub recorded it
     (`verdict` PENDING, or APPROVED when the library is already allowed)."""
     body = {
-        "competitionId": client.competition(competition)["id"],
         "name": name,
         "alias": alias,
         "language": language,
         "gpuRequirement": GPU_REQUIREMENTS[gpu],
         "additionalDetails": additional_details,
     }
-    return client.create_library_request(body)
+    return client.request_library(body)

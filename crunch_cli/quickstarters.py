@@ -28,7 +28,7 @@ from crunch_cli.submissions import NEVER_RESTORED, PROTECTED
 from crunch_cli.untrusted import HINT, target_inside
 
 if TYPE_CHECKING:
-    from crunch_cli.api import HubClient
+    from crunch_cli.api import ProjectClient
     from crunch_cli.download import Progress
 
 WHAT = "quickstarter file"
@@ -44,10 +44,11 @@ class Applied:
     notebook: bool
 
 
-def get(client: HubClient, competition: str, name: str) -> dict[str, Any]:
-    """One quickstarter with its files; an unknown name says how to see the others."""
+def get(client: ProjectClient, name: str) -> dict[str, Any]:
+    """One quickstarter of the project's competition with its files; an unknown name says
+    how to see the others."""
     try:
-        return client.quickstarter(competition, name)
+        return client.quickstarter(name)
     except NotFoundError as error:
         if error.code == "QUICKSTARTER_NOT_FOUND":
             error.hint = "run `crunch quickstarter list` to see the competition's quickstarters"
@@ -55,8 +56,7 @@ def get(client: HubClient, competition: str, name: str) -> dict[str, Any]:
 
 
 def apply(
-    client: HubClient,
-    competition: str,
+    client: ProjectClient,
     name: str,
     directory: Path,
     *,
@@ -64,7 +64,7 @@ def apply(
     progress: Progress | None = None,
 ) -> Applied:
     """Write the quickstarter's files into `directory` (all of them, or none)."""
-    quickstarter = get(client, competition, name)
+    quickstarter = get(client, name)
     remote = _remote_files(quickstarter.get("files"))
     directory.mkdir(parents=True, exist_ok=True)
     targets = {

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from crunch_cli.api import HubClient
+from crunch_cli.api import HubClient, ProjectClient
 from crunch_cli.errors import RunFailedError, RunTerminatedError, WaitTimeoutError
 from crunch_cli.workspace import ProjectConfig
 
@@ -19,16 +19,18 @@ FINISHED = "COMPLETED"
 
 
 def create_run(
-    client: HubClient,
-    config: ProjectConfig,
+    client: ProjectClient | HubClient,
+    config: ProjectConfig | None = None,
     *,
     submission: int | str = "@last",
     train_frequency: int | None = None,
     force_first_train: bool | None = None,
     runtime: str | None = None,
 ) -> dict[str, Any]:
-    key = (config.competition_name, config.user_id, config.project_name)
-    found = client.submission(*key, submission)
+    """Run `submission` of the project on the hub. `client` is the project's; a `HubClient`
+    with the project's `config` does too (the form of callers from before `ProjectClient`)."""
+    project = ProjectClient.of(client, config)
+    found = project.submission(submission)
     body: dict[str, Any] = {"submissionId": found["id"]}
     if train_frequency is not None:
         body["trainFrequency"] = train_frequency
@@ -36,12 +38,11 @@ def create_run(
         body["forceFirstTrain"] = force_first_train
     if runtime is not None:
         body["runtimeDefinitionName"] = runtime
-    return client.create_run(*key, body)
+    return project.create_run(body)
 
 
-def follow(
-    client: HubClient,
-    config: ProjectConfig,
+def follow_run(
+    project: ProjectClient,
     run_id: int,
     *,
     timeout: float | None = None,
@@ -52,11 +53,10 @@ def follow(
 ) -> Iterator[dict[str, Any]]:
     """Yield log lines as they arrive (those past the line id `after`), then the finished run
     (the last item, a Run dict)."""
-    key = (config.competition_name, config.user_id, config.project_name)
     deadline = None if timeout is None else clock() + timeout
     while True:
-        run = client.run(*key, run_id)  # read before the logs: none can be missed after it ends
-        for line in client.run_logs(*key, run_id, after=after):
+        run = project.run(run_id)  # read before the logs: none can be missed after it ends
+        for line in project.run_logs(run_id, after=after):
             after = line["id"]
             yield line
         if run["status"] == FINISHED:
@@ -68,6 +68,26 @@ def follow(
                 hint=f"`crunch run wait {run_id}` to keep waiting, `crunch run logs {run_id}`",
             )
         sleep(poll_interval)
+
+
+def follow(
+    client: ProjectClient | HubClient,
+    config: ProjectConfig | None,
+    run_id: int,
+    *,
+    timeout: float | None = None,
+    poll_interval: float = POLL_SECONDS,
+    after: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """`follow_run` in the form of callers from before `ProjectClient`: a hub client and the
+    project's `config` apart."""
+    return follow_run(
+        ProjectClient.of(client, config),
+        run_id,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        after=after,
+    )
 
 
 def outcome(run: dict[str, Any]) -> str:

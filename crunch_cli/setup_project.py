@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from crunch_cli.api import HubClient
+from crunch_cli.api import HubClient, ProjectClient
 from crunch_cli.download import Outcome, Progress, download_data
-from crunch_cli.environments import workspace_client, workspace_hub
+from crunch_cli.environments import workspace_hub
 from crunch_cli.errors import (
     CrunchError,
     DownloadError,
@@ -91,7 +91,6 @@ def setup_project(
     named = _Named(remote_competition["name"], project)
     upgraded = _upgrade(base_url, token, named)
     project_token = upgraded["plain"]
-    client = HubClient(base_url, project_token)
     remote_project = upgraded["project"]
     # Our hub refuses a token of another project unspent; another hub may not: check anyway.
     if remote_project.get("competitionId") != remote_competition["id"] or (
@@ -112,6 +111,9 @@ def setup_project(
         model_directory=model_directory,
     )
     workspace = _assemble(target, config, project_token)
+    client = HubClient(base_url, project_token).project(
+        config.competition_name, config.user_id, config.project_name
+    )
     result = SetupResult(workspace)
     if submission is not None:
         number = None if submission == "latest" else submission
@@ -198,18 +200,14 @@ def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None 
     workspace.write_token(upgraded["plain"])
 
 
-def setup_command(workspace: Workspace, *, base_url: str | None = None) -> tuple[str, datetime]:
-    """A `crunch setup` line for this workspace's project and when it stops working (UTC):
-    a one-time setup token minted with the project token, to set the project up on
-    another machine.
+def setup_command(client: ProjectClient) -> tuple[str, datetime]:
+    """A `crunch setup` line for `client`'s project and when it stops working (UTC): a
+    one-time setup token minted with the project token, to set the project up on another
+    machine.
     """
-    config = workspace.config
-    client = workspace_client(workspace, base_url)
-    created = client.create_setup_token(
-        config.competition_name, config.user_id, config.project_name
-    )
+    created = client.create_setup_token()
     line = setup_line(
-        client.base_url, config.competition_name, config.project_name, created["plain"]
+        client.base_url, client.competition_name, client.project_name, created["plain"]
     )
     valid_until = datetime.fromisoformat(created["validUntil"]).replace(tzinfo=timezone.utc)
     return line, valid_until

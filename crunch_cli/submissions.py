@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from crunch_cli.api import HubClient
+from crunch_cli.api import ProjectClient
 from crunch_cli.download import Progress, RemoteFile, fetch_files
 from crunch_cli.errors import (
     DownloadError,
@@ -76,7 +76,7 @@ class CheckoutResult:
 
 
 def checkout(
-    client: HubClient,
+    client: ProjectClient,
     workspace: Workspace,
     *,
     number: int | None = None,
@@ -86,19 +86,15 @@ def checkout(
     keep_local: bool = False,
     progress: Progress | None = None,
 ) -> CheckoutResult:
-    """Write submission `number` (default: the last) into the workspace.
+    """Write submission `number` (default: the last) of `client`'s project into the workspace.
 
     A local file that differs is an error listing every such file, unless `force` (replace)
     or `keep_local` (leave it; what setup does inside a folder the user already filled).
     """
-    config = workspace.config
-    project = (config.competition_name, config.user_id, config.project_name)
     if number is None:  # one number for both calls, even if a push lands in between
-        number = int(client.submission(*project, "@last")["number"])
-    links = client.clone(
-        *project, submission_number=number, include_model=include_model or bool(paths)
-    )
-    listed = _listed_files(client.submission_files(*project, number))
+        number = int(client.submission("@last")["number"])
+    links = client.clone(submission_number=number, include_model=include_model or bool(paths))
+    listed = _listed_files(client.submission_files(number))
     selected, skipped = _select(workspace.root, links, paths or [])
     remote = [
         RemoteFile.checked(path, path, url, *listed.get(path, (-1, None)), what="submission file")

@@ -1,5 +1,5 @@
 """HTTP client of the hub API: the only package that talks HTTP."""
 
-from crunch_cli.api.client import HubClient, make_session
+from crunch_cli.api.client import HubClient, ProjectClient, make_session
 
-__all__ = ["HubClient", "make_session"]
+__all__ = ["HubClient", "ProjectClient", "make_session"]

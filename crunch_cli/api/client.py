@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
 from crunch_cli import __version__
@@ -229,15 +229,6 @@ class HubClient:
         register_secret(upgraded.get("plain"))
         return upgraded
 
-    def create_setup_token(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
-        """A one-time setup token for this client's own project (ours): `{plain, validUntil,
-        project}`.
-        """
-        path = self._project_path(3, competition, user_id, project) + "/setup-tokens"
-        created: dict[str, Any] = self.call("POST", path, json={})
-        register_secret(created.get("plain"))
-        return created
-
     def me(self) -> dict[str, Any]:
         return cast("dict[str, Any]", self.call("GET", "/v2/users/@me"))
 
@@ -275,17 +266,6 @@ class HubClient:
             "list[dict[str, Any]]",
             self.call("GET", f"/v1/competitions/{_segment(competition)}/metrics"),
         )
-
-    def leaderboard_changes(
-        self, competition: str, leaderboard: str, user_id: int, project: str
-    ) -> dict[str, Any]:
-        """Where a project stands on a leaderboard: `{targets: [{displayName, rank,
-        rewardRank, metrics: {name: {unit, current, ...}}}]}`, empty when it is not on it."""
-        path = (
-            f"/v3/competitions/{_segment(competition)}/leaderboards/{_segment(leaderboard)}"
-            f"/changes/users/{user_id}"
-        )
-        return cast("dict[str, Any]", self.call("GET", path, params={"projectIdentifier": project}))
 
     def checks(self, competition: str) -> list[dict[str, Any]]:
         return cast(
@@ -336,104 +316,9 @@ class HubClient:
     def delete_upload(self, upload_id: str) -> None:
         self.send("DELETE", f"/v1/uploads/{_segment(upload_id)}")
 
-    # -- projects and submissions ------------------------------------------------------------
-
-    def _project_path(self, version: int, competition: str, user_id: int, project: str) -> str:
-        return (
-            f"/v{version}/competitions/{_segment(competition)}/projects/{user_id}/"
-            f"{_segment(project)}"
-        )
-
-    def create_submission(
-        self, competition: str, user_id: int, project: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        path = self._project_path(4, competition, user_id, project) + "/submissions"
-        return cast("dict[str, Any]", self.call("POST", path, json=body))
-
-    def submissions(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
-        path = self._project_path(3, competition, user_id, project) + "/submissions"
-        body = self.call("GET", path)
-        return cast("list[dict[str, Any]]", body["content"] if isinstance(body, dict) else body)
-
-    def submission(
-        self, competition: str, user_id: int, project: str, number: int | str
-    ) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project)
-        return cast("dict[str, Any]", self.call("GET", f"{path}/submissions/{_segment(number)}"))
-
-    def submission_files(
-        self, competition: str, user_id: int, project: str, number: int | str
-    ) -> list[dict[str, Any]]:
-        path = self._project_path(3, competition, user_id, project)
-        return cast(
-            "list[dict[str, Any]]", self.call("GET", f"{path}/submissions/{_segment(number)}/files")
-        )
-
-    def clone(
-        self,
-        competition: str,
-        user_id: int,
-        project: str,
-        *,
-        submission_number: int | None = None,
-        include_model: bool = False,
-    ) -> dict[str, str]:
-        """Signed links to a submission's files, keyed by path (model files prefixed)."""
-        params: dict[str, Any] = {"includeModel": str(include_model).lower()}
-        if submission_number is not None:
-            params["submissionNumber"] = submission_number
-        path = self._project_path(4, competition, user_id, project) + "/clone"
-        return cast("dict[str, str]", self.call("GET", path, params=params))
-
-    def submit_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project) + "/quota/submit"
-        return cast("dict[str, Any]", self.call("GET", path))
-
-    def compute_quota(self, competition: str, user_id: int, project: str) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project) + "/quota/compute"
-        return cast("dict[str, Any]", self.call("GET", path))
-
     def runtime_definitions(self, competition: str) -> list[dict[str, Any]]:
         """The runtimes the competition offers (CPU, GPU...), before any submission."""
         return list(self.paginate(f"/v1/competitions/{_segment(competition)}/runtime-definitions"))
-
-    def runtime_options(
-        self, competition: str, user_id: int, project: str, submission: int | str
-    ) -> list[dict[str, Any]]:
-        """What one submission may run on, and whether each is available to it."""
-        path = self._project_path(3, competition, user_id, project)
-        return list(self.paginate(f"{path}/submissions/{_segment(submission)}/runtime-options"))
-
-    # -- runs and leaderboard ------------------------------------------------------------------
-
-    def create_run(
-        self, competition: str, user_id: int, project: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project) + "/runs"
-        return cast("dict[str, Any]", self.call("POST", path, json=body))
-
-    def runs(self, competition: str, user_id: int, project: str) -> list[dict[str, Any]]:
-        path = self._project_path(3, competition, user_id, project) + "/runs"
-        return list(self.paginate(path))
-
-    def run(self, competition: str, user_id: int, project: str, run_id: int) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project)
-        return cast("dict[str, Any]", self.call("GET", f"{path}/runs/{run_id}"))
-
-    def run_logs(
-        self, competition: str, user_id: int, project: str, run_id: int, after: int | None = None
-    ) -> list[dict[str, Any]]:
-        path = self._project_path(3, competition, user_id, project)
-        params = {"after": after} if after is not None else None
-        return cast(
-            "list[dict[str, Any]]", self.call("GET", f"{path}/runs/{run_id}/logs", params=params)
-        )
-
-    def terminate_run(
-        self, competition: str, user_id: int, project: str, run_id: int
-    ) -> dict[str, Any]:
-        path = self._project_path(3, competition, user_id, project)
-        return cast("dict[str, Any]", self.call("DELETE", f"{path}/runs/{run_id}"))
 
     def leaderboard(self, competition: str) -> dict[str, Any]:
         return cast(
@@ -458,6 +343,220 @@ class HubClient:
         """Ask for a library to be whitelisted (`{competitionId, name, alias, language,
         gpuRequirement, additionalDetails}`)."""
         return cast("dict[str, Any]", self.call("POST", "/v1/library-requests", json=body))
+
+    # -- one project -----------------------------------------------------------------------
+
+    def project(self, competition: str, user_id: int, project: str) -> ProjectClient:
+        """This client bound to one project: the calls about it no longer take its name."""
+        return ProjectClient(self, competition, user_id, project)
+
+    def create_submission(
+        self, competition: str, user_id: int, project: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`project(...).create_submission(body)`, for a caller that holds the names itself
+        (a test that probes what the hub answers to a body the CLI would never send)."""
+        return self.project(competition, user_id, project).create_submission(body)
+
+    def terminate_run(
+        self, competition: str, user_id: int, project: str, run_id: int
+    ) -> dict[str, Any]:
+        """`project(...).terminate_run(run_id)`, for a caller that holds the names itself."""
+        return self.project(competition, user_id, project).terminate_run(run_id)
+
+
+class ProjectKey(Protocol):
+    """What names a project on the hub (a workspace's `ProjectConfig` has these)."""
+
+    @property
+    def competition_name(self) -> str: ...
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def project_name(self) -> str: ...
+
+
+class ProjectClient:
+    """A `HubClient` bound to one project (competition, user id, project name).
+
+    Every call a workspace makes goes through one of these, so the three names that locate
+    a project are given once, where the client is made, not at each call. The calls about
+    the project's competition are here too, bound to it; those about no project in
+    particular (the competition list, the setup-token exchange) stay on `HubClient`.
+    """
+
+    def __init__(self, hub: HubClient, competition: str, user_id: int, project: str) -> None:
+        self.hub = hub
+        self.competition_name = competition
+        self.user_id = user_id
+        self.project_name = project
+
+    @classmethod
+    def of(cls, client: HubClient | ProjectClient, key: ProjectKey | None) -> ProjectClient:
+        """`client` itself when it is already bound; a `HubClient` bound to `key`'s project,
+        for callers that still pass a hub client and the project's names apart."""
+        if isinstance(client, ProjectClient):
+            return client
+        if key is None:
+            raise TypeError("a HubClient needs the project it is for")
+        return client.project(key.competition_name, key.user_id, key.project_name)
+
+    @property
+    def base_url(self) -> str:
+        return self.hub.base_url
+
+    def __repr__(self) -> str:
+        return (
+            f"ProjectClient({self.base_url!r}, {self.competition_name!r}, {self.user_id}, "
+            f"{self.project_name!r}, token=<hidden>)"
+        )
+
+    def _path(self, version: int) -> str:
+        return (
+            f"/v{version}/competitions/{_segment(self.competition_name)}/projects/"
+            f"{self.user_id}/{_segment(self.project_name)}"
+        )
+
+    def _get(self, path: str, **kwargs: Any) -> Any:
+        return self.hub.call("GET", path, **kwargs)
+
+    # -- the project's competition -----------------------------------------------------------
+
+    def competition(self) -> dict[str, Any]:
+        return self.hub.competition(self.competition_name)
+
+    def current_round(self) -> dict[str, Any]:
+        return self.hub.current_round(self.competition_name)
+
+    def data_release(self, round_number: int, size_variant: str = "default") -> dict[str, Any]:
+        return self.hub.data_release(self.competition_name, round_number, size_variant)
+
+    def metrics(self) -> list[dict[str, Any]]:
+        return self.hub.metrics(self.competition_name)
+
+    def checks(self) -> list[dict[str, Any]]:
+        return self.hub.checks(self.competition_name)
+
+    def leaderboard(self) -> dict[str, Any]:
+        return self.hub.leaderboard(self.competition_name)
+
+    def leaderboard_changes(self, leaderboard: str) -> dict[str, Any]:
+        """Where the project stands on a leaderboard: `{targets: [{displayName, rank,
+        rewardRank, metrics: {name: {unit, current, ...}}}]}`, empty when it is not on it."""
+        path = (
+            f"/v3/competitions/{_segment(self.competition_name)}/leaderboards/"
+            f"{_segment(leaderboard)}/changes/users/{self.user_id}"
+        )
+        return cast(
+            "dict[str, Any]", self._get(path, params={"projectIdentifier": self.project_name})
+        )
+
+    def runtime_definitions(self) -> list[dict[str, Any]]:
+        return self.hub.runtime_definitions(self.competition_name)
+
+    def quickstarters(self) -> list[dict[str, Any]]:
+        return self.hub.quickstarters(self.competition_name)
+
+    def quickstarter(self, name: str) -> dict[str, Any]:
+        return self.hub.quickstarter(self.competition_name, name)
+
+    def libraries(
+        self, name: str | None = None, *, language: str = "PYTHON", standard: bool | None = None
+    ) -> list[dict[str, Any]]:
+        return self.hub.libraries(name, language=language, standard=standard)
+
+    def request_library(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Ask for a library to be whitelisted on the project's competition (`{name, alias,
+        language, gpuRequirement, additionalDetails}`; the competition's id is added)."""
+        competition_id = self.competition()["id"]
+        return self.hub.create_library_request({"competitionId": competition_id, **body})
+
+    # -- uploads (the project token's) -------------------------------------------------------
+
+    def create_upload(self, name: str, size: int, chunk_size: int) -> dict[str, Any]:
+        return self.hub.create_upload(name, size, chunk_size)
+
+    def upload(self, upload_id: str) -> dict[str, Any]:
+        return self.hub.upload(upload_id)
+
+    def upload_chunk(self, upload_id: str, chunk: dict[str, Any], data: bytes | Body) -> None:
+        self.hub.upload_chunk(upload_id, chunk, data)
+
+    def complete_upload(self, upload_id: str) -> dict[str, Any]:
+        return self.hub.complete_upload(upload_id)
+
+    def delete_upload(self, upload_id: str) -> None:
+        self.hub.delete_upload(upload_id)
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def create_setup_token(self) -> dict[str, Any]:
+        """A one-time setup token for this project: `{plain, validUntil, project}`."""
+        created: dict[str, Any] = self.hub.call("POST", self._path(3) + "/setup-tokens", json={})
+        register_secret(created.get("plain"))
+        return created
+
+    # -- submissions ---------------------------------------------------------------------------
+
+    def create_submission(self, body: dict[str, Any]) -> dict[str, Any]:
+        return cast(
+            "dict[str, Any]", self.hub.call("POST", self._path(4) + "/submissions", json=body)
+        )
+
+    def submissions(self) -> list[dict[str, Any]]:
+        body = self._get(self._path(3) + "/submissions")
+        return cast("list[dict[str, Any]]", body["content"] if isinstance(body, dict) else body)
+
+    def submission(self, number: int | str) -> dict[str, Any]:
+        return cast("dict[str, Any]", self._get(f"{self._path(3)}/submissions/{_segment(number)}"))
+
+    def submission_files(self, number: int | str) -> list[dict[str, Any]]:
+        return cast(
+            "list[dict[str, Any]]",
+            self._get(f"{self._path(3)}/submissions/{_segment(number)}/files"),
+        )
+
+    def clone(
+        self, *, submission_number: int | None = None, include_model: bool = False
+    ) -> dict[str, str]:
+        """Signed links to a submission's files, keyed by path (model files prefixed)."""
+        params: dict[str, Any] = {"includeModel": str(include_model).lower()}
+        if submission_number is not None:
+            params["submissionNumber"] = submission_number
+        return cast("dict[str, str]", self._get(self._path(4) + "/clone", params=params))
+
+    def submit_quota(self) -> dict[str, Any]:
+        return cast("dict[str, Any]", self._get(self._path(3) + "/quota/submit"))
+
+    def compute_quota(self) -> dict[str, Any]:
+        return cast("dict[str, Any]", self._get(self._path(3) + "/quota/compute"))
+
+    def runtime_options(self, submission: int | str) -> list[dict[str, Any]]:
+        """What one submission may run on, and whether each is available to it."""
+        path = f"{self._path(3)}/submissions/{_segment(submission)}/runtime-options"
+        return list(self.hub.paginate(path))
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    def create_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        return cast("dict[str, Any]", self.hub.call("POST", self._path(3) + "/runs", json=body))
+
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.hub.paginate(self._path(3) + "/runs"))
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        return cast("dict[str, Any]", self._get(f"{self._path(3)}/runs/{run_id}"))
+
+    def run_logs(self, run_id: int, after: int | None = None) -> list[dict[str, Any]]:
+        params = {"after": after} if after is not None else None
+        return cast(
+            "list[dict[str, Any]]",
+            self._get(f"{self._path(3)}/runs/{run_id}/logs", params=params),
+        )
+
+    def terminate_run(self, run_id: int) -> dict[str, Any]:
+        return cast("dict[str, Any]", self.hub.call("DELETE", f"{self._path(3)}/runs/{run_id}"))
 
 
 def _busy(response: requests.Response) -> bool:

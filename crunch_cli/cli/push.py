@@ -67,7 +67,6 @@ def push(
 
     state: State = ctx.obj
     workspace = Workspace.find()
-    base_url = state.hub_url(workspace)
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(
         workspace,
@@ -94,11 +93,10 @@ def push(
     if message is None:
         message = typer.prompt("Message", default="", show_default=False) if _interactive() else ""
     check_message(message)
-    from crunch_cli.api import HubClient
     from crunch_cli.cli.output import UploadProgress
     from crunch_cli.push.submit import submit
 
-    client = HubClient(base_url, workspace.read_token())
+    _workspace, client = state.workspace_client()
     with UploadProgress() as progress:
         submission, sent = submit(
             client,
@@ -117,11 +115,10 @@ def push(
         from crunch_cli.cli.run import report_score, watch
         from crunch_cli.runs import create_run, raise_if_failed
 
-        config = workspace.config
-        run = create_run(client, config, submission=submission["number"])
+        run = create_run(client, submission=submission["number"])
         echo(f"Run {run['id']} created; following its logs")
-        finished = watch(client, config, run["id"], timeout=None)
-        report_score(client, config, finished)
+        finished = watch(client, run["id"], timeout=None)
+        report_score(client, finished)
         raise_if_failed(finished)
 
 

@@ -34,8 +34,8 @@ def _type(quickstarter: dict[str, object]) -> str:
 def list_quickstarters(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the competition's quickstarters."""
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    quickstarters = client.quickstarters(workspace.config.competition_name)
+    _workspace, client = state.workspace_client()
+    quickstarters = client.quickstarters()
     if as_json:
         print_json(quickstarters)
         return
@@ -65,8 +65,8 @@ def show(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) ->
     from crunch_cli.quickstarters import get
 
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    quickstarter = get(client, workspace.config.competition_name, name)
+    _workspace, client = state.workspace_client()
+    quickstarter = get(client, name)
     if as_json:
         print_json(quickstarter)
         return
@@ -98,7 +98,6 @@ def apply(
     with DownloadProgress() as progress:
         applied = apply_quickstarter(
             client,
-            workspace.config.competition_name,
             name,
             directory or workspace.root,
             overwrite=overwrite,

@@ -11,10 +11,8 @@ from crunch_cli.cli.state import State
 def quota(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the project's submission and compute quotas."""
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    config = workspace.config
-    key = (config.competition_name, config.user_id, config.project_name)
-    submit, compute = client.submit_quota(*key), client.compute_quota(*key)
+    _workspace, client = state.workspace_client()
+    submit, compute = client.submit_quota(), client.compute_quota()
     if as_json:
         print_json({"submit": submit, "compute": compute})
         return

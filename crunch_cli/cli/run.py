@@ -1,6 +1,6 @@
 """`crunch run ...`, `crunch leaderboard`, `crunch status`: what the hub did with your code."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
@@ -18,7 +18,9 @@ from crunch_cli.cli.output import (
 )
 from crunch_cli.cli.state import State
 from crunch_cli.runner.spec import metric_details
-from crunch_cli.workspace import ProjectConfig
+
+if TYPE_CHECKING:
+    from crunch_cli.api import ProjectClient
 
 app = typer.Typer(
     name="run",
@@ -47,23 +49,16 @@ class _OptionalValueCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, given)
 
 
-def _project(ctx: typer.Context) -> tuple[ProjectConfig, Any]:
+def _project(ctx: typer.Context) -> "ProjectClient":
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    return workspace.config, client
+    return state.workspace_client()[1]
 
 
-def _key(config: ProjectConfig) -> tuple[str, int, str]:
-    return config.competition_name, config.user_id, config.project_name
-
-
-def watch(
-    client: Any, config: ProjectConfig, run_id: int, *, timeout: float | None
-) -> dict[str, Any]:
+def watch(client: "ProjectClient", run_id: int, *, timeout: float | None) -> dict[str, Any]:
     """Print the run's log lines as they come; return the finished run."""
-    from crunch_cli.runs import follow
+    from crunch_cli.runs import follow_run
 
-    for item in follow(client, config, run_id, timeout=timeout):
+    for item in follow_run(client, run_id, timeout=timeout):
         if "content" in item:
             echo(item["content"], err=bool(item.get("error")))
         else:
@@ -71,14 +66,14 @@ def watch(
     raise AssertionError("follow() ends with the run")
 
 
-def report_score(client: Any, config: ProjectConfig, run: dict[str, Any]) -> None:
+def report_score(client: "ProjectClient", run: dict[str, Any]) -> None:
     """The score and, when the run made it there, the leaderboard rank."""
     from crunch_cli.runs import outcome
 
     echo(outcome(run))
     if not run.get("success"):
         return
-    board = client.leaderboard(config.competition_name)
+    board = client.leaderboard()
     for entry in board.get("entries", []):
         if entry.get("runId") == run["id"]:
             echo(f"rank {entry['rank']} of {len(board['entries'])} on the leaderboard")
@@ -124,10 +119,9 @@ def create(
     """Run a submission on the hub's hidden test data."""
     from crunch_cli.runs import create_run, raise_if_failed
 
-    config, client = _project(ctx)
+    client = _project(ctx)
     run = create_run(
         client,
-        config,
         submission=submission_selector(submission),
         train_frequency=train_frequency,
         force_first_train=False if no_force_first_train else force_first_train,  # type: ignore[arg-type]  # _check_boolean made it a bool
@@ -138,8 +132,8 @@ def create(
         return
     echo(f"Run {run['id']} created for submission #{run['submission']['number']}")
     if wait:
-        finished = watch(client, config, run["id"], timeout=None)
-        report_score(client, config, finished)
+        finished = watch(client, run["id"], timeout=None)
+        report_score(client, finished)
         raise_if_failed(finished)
 
 
@@ -151,8 +145,8 @@ def list_runs(
     as_json: JsonOption = False,
 ) -> None:
     """List your runs, newest first."""
-    config, client = _project(ctx)
-    runs = limited(client.runs(*_key(config)), None if show_all else limit, "runs")
+    client = _project(ctx)
+    runs = limited(client.runs(), None if show_all else limit, "runs")
     if as_json:
         print_json(runs)
         return
@@ -182,8 +176,7 @@ def _result(run: dict[str, Any]) -> str:
 @app.command("show")
 def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None:
     """Show one run."""
-    config, client = _project(ctx)
-    run = client.run(*_key(config), run_id)
+    run = _project(ctx).run(run_id)
     if as_json:
         print_json(run)
         return
@@ -220,16 +213,15 @@ def logs(
     ] = False,
 ) -> None:
     """Print a run's logs."""
-    config, client = _project(ctx)
-    lines = client.run_logs(*_key(config), run_id)
+    client = _project(ctx)
+    lines = client.run_logs(run_id)
     after = lines[-1]["id"] if lines else None
     for line in lines[max(0, len(lines) - tail) :] if tail is not None else lines:
         _print_log(line, debug)
     if follow:
-        from crunch_cli.runs import follow as follow_run
-        from crunch_cli.runs import outcome
+        from crunch_cli.runs import follow_run, outcome
 
-        for item in follow_run(client, config, run_id, after=after):
+        for item in follow_run(client, run_id, after=after):
             if "content" not in item:
                 echo(outcome(item))
                 return
@@ -255,11 +247,11 @@ def wait(
 ) -> None:
     """Wait for a run to end: exit 0 on success, 1 on failure, 2 on --timeout, 3 when it was
     terminated."""
-    from crunch_cli.runs import follow, outcome, raise_if_failed
+    from crunch_cli.runs import follow_run, outcome, raise_if_failed
 
-    config, client = _project(ctx)
+    client = _project(ctx)
     finished = None
-    for item in follow(client, config, run_id, timeout=timeout, poll_interval=poll_interval):
+    for item in follow_run(client, run_id, timeout=timeout, poll_interval=poll_interval):
         if "content" not in item:
             finished = item
     assert finished is not None
@@ -272,38 +264,34 @@ def terminate(ctx: typer.Context, run_id: RunId) -> None:
     """Stop a queued or running run."""
     from crunch_cli.runs import FINISHED
 
-    config, client = _project(ctx)
-    run = client.run(*_key(config), run_id)
+    client = _project(ctx)
+    run = client.run(run_id)
     if run["status"] == FINISHED:
         echo(f"Run {run_id} was already over" + (": terminated" if run.get("terminated") else ""))
         return
     if run.get("terminated"):
         echo(f"Run {run_id} is already being terminated")
         return
-    client.terminate_run(*_key(config), run_id)
+    client.terminate_run(run_id)
     echo(f"Run {run_id} terminated")
 
 
 def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show where your project stands, then the competition's leaderboard (best score per
     project)."""
-    state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    config = workspace.config
-    board = client.leaderboard(config.competition_name)
+    client = _project(ctx)
+    board = client.leaderboard()
     if as_json:
         print_json(board)
         return
-    changes = client.leaderboard_changes(
-        config.competition_name, board.get("name", "@default"), config.user_id, config.project_name
-    )
+    changes = client.leaderboard_changes(board.get("name", "@default"))
     targets = changes.get("targets") or []
     if not targets:
         echo("leaderboard: your project is not on the leaderboard yet")
     else:
         names = {
             metric["name"]: metric.get("displayName") or metric["name"]
-            for metric in client.metrics(config.competition_name)
+            for metric in client.metrics()
         }
         _print_standing(targets, names)
     echo()
@@ -312,8 +300,8 @@ def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     table = Table("rank", "user", "project", board.get("metric", "score"), "submission", box=None)
     for entry in board.get("entries", []):
-        mine = entry.get("projectName") == config.project_name and (
-            entry.get("userId") == config.user_id
+        mine = entry.get("projectName") == client.project_name and (
+            entry.get("userId") == client.user_id
         )
         add_row(
             table,
@@ -350,9 +338,11 @@ def _in_unit(unit: dict[str, Any] | None, value: float | None, missing: str) -> 
 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show this workspace's competition, project, limits and today's quota."""
-    config, client = _project(ctx)
-    competition = client.competition(config.competition_name)
-    quota = client.submit_quota(*_key(config))
+    state: State = ctx.obj
+    workspace, client = state.workspace_client()
+    config = workspace.config
+    competition = client.competition()
+    quota = client.submit_quota()
     if as_json:
         print_json({"competition": competition, "project": config.to_json(), "quota": quota})
         return

@@ -21,16 +21,13 @@ def list_runtimes(
 ) -> None:
     """List the runtimes (CPU, GPU) and whether your submission may use them."""
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    config = workspace.config
+    _workspace, client = state.workspace_client()
     try:
-        options: list[dict[str, Any]] = client.runtime_options(
-            config.competition_name, config.user_id, config.project_name, submission
-        )
+        options: list[dict[str, Any]] = client.runtime_options(submission)
     except NotFoundError as error:
         if error.code not in ("NEVER_SUBMITTED", "SUBMISSION_NOT_FOUND") or submission != "@last":
             raise
-        definitions = client.runtime_definitions(config.competition_name)
+        definitions = client.runtime_definitions()
         options = [{"definition": definition, "status": None} for definition in definitions]
     if as_json:
         print_json(options)

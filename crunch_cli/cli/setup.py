@@ -307,8 +307,8 @@ def setup_command(ctx: typer.Context) -> None:
     from crunch_cli.setup_project import setup_command as make_setup_command
 
     state: State = ctx.obj
-    workspace = Workspace.find()
-    line, valid_until = make_setup_command(workspace, base_url=state.hub_url(workspace))
+    _workspace, client = state.workspace_client()
+    line, valid_until = make_setup_command(client)
     typer.echo(line)  # the one line meant to carry a token: not masked
     echo(
         f"It works once, until {valid_until:%Y-%m-%d %H:%M:%S} UTC; "

@@ -15,12 +15,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from crunch_cli.environments import ENVIRONMENTS, workspace_client, workspace_hub
+from crunch_cli.environments import ENVIRONMENTS, project_client, workspace_hub
 from crunch_cli.errors import NotInWorkspaceError
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
-    from crunch_cli.api import HubClient
+    from crunch_cli.api import ProjectClient
 
 
 @dataclasses.dataclass
@@ -59,10 +59,10 @@ class State:
             return ENVIRONMENTS[self.environment][1]
         return self.nearby_base_url()
 
-    def workspace_client(self) -> tuple[Workspace, HubClient]:
-        """The workspace around the current folder and a client for its hub and token."""
+    def workspace_client(self) -> tuple[Workspace, ProjectClient]:
+        """The workspace around the current folder and its project's client."""
         workspace = Workspace.find()
-        return workspace, workspace_client(workspace, self.explicit_base_url())
+        return workspace, project_client(workspace, self.explicit_base_url())
 
     def explicit_base_url(self) -> str | None:
         """The hub the user named for this command (option, env var or environment)."""

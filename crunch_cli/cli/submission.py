@@ -39,9 +39,8 @@ def list_submissions(
     as_json: JsonOption = False,
 ) -> None:
     """List your submissions, newest first."""
-    workspace, client = ctx.obj.workspace_client()
-    config = workspace.config
-    submissions = client.submissions(config.competition_name, config.user_id, config.project_name)
+    _workspace, client = ctx.obj.workspace_client()
+    submissions = client.submissions()
     submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
     submissions = limited(submissions, None if show_all else limit, "submissions")
     if as_json:
@@ -70,11 +69,9 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one submission and its files."""
-    workspace, client = ctx.obj.workspace_client()
-    config = workspace.config
-    key = (config.competition_name, config.user_id, config.project_name)
-    submission = client.submission(*key, submission_selector(number))
-    files = client.submission_files(*key, submission["number"])
+    _workspace, client = ctx.obj.workspace_client()
+    submission = client.submission(submission_selector(number))
+    files = client.submission_files(submission["number"])
     if as_json:
         print_json({**submission, "files": files})
         return
@@ -106,10 +103,7 @@ def checkout(
     workspace, client = ctx.obj.workspace_client()
     resolved = submission_selector(number)
     if resolved == "@last":
-        config = workspace.config
-        resolved = client.submission(
-            config.competition_name, config.user_id, config.project_name, "@last"
-        )["number"]
+        resolved = client.submission("@last")["number"]
     with DownloadProgress() as progress:
         result = checkout_files(
             client,
@@ -237,10 +231,9 @@ def request(
     if not name and not alias:
         raise typer.BadParameter("give --name, --alias or both", param_hint="--name")
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
+    _workspace, client = state.workspace_client()
     created = request_library(
         client,
-        workspace.config.competition_name,
         name=name,
         alias=alias,
         language=language,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crunch_cli.api import HubClient
+from crunch_cli.api import HubClient, ProjectClient
 from crunch_cli.api.client import hint_for
 from crunch_cli.errors import CrunchError, NotFoundError, PushError
 from crunch_cli.push.bundle import Bundle
@@ -24,6 +24,7 @@ from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
     from crunch_cli.requirements import Requirement
+    from crunch_cli.requirements.whitelist import LibraryIndex
 
 MAX_MESSAGE_LENGTH = 1000
 
@@ -37,8 +38,9 @@ def check_message(message: str) -> str:
     return message
 
 
-def forbidden_libraries(client: HubClient, requirements: list[Requirement]) -> list[str]:
-    """Third-party requirements the hub's whitelist does not list."""
+def forbidden_libraries(client: LibraryIndex, requirements: list[Requirement]) -> list[str]:
+    """Third-party requirements the hub's whitelist does not list (`client`: a hub's, or a
+    project's)."""
     from crunch_cli.requirements import Whitelist
 
     whitelist = Whitelist(client)
@@ -51,11 +53,10 @@ def forbidden_libraries(client: HubClient, requirements: list[Requirement]) -> l
     )
 
 
-def check_quota(client: HubClient, workspace: Workspace, bundle: Bundle) -> None:
+def check_quota(client: ProjectClient, bundle: Bundle) -> None:
     """Refuse what the hub would refuse, before uploading a gigabyte for nothing."""
-    config = workspace.config
     try:
-        quota = client.submit_quota(config.competition_name, config.user_id, config.project_name)
+        quota = client.submit_quota()
     except NotFoundError:
         return  # a hub without the quota endpoint: it still enforces its limits itself
     for kind, key, code in (
@@ -79,7 +80,7 @@ def check_quota(client: HubClient, workspace: Workspace, bundle: Bundle) -> None
 
 
 def submit(
-    client: HubClient,
+    client: ProjectClient | HubClient,
     workspace: Workspace,
     bundle: Bundle,
     cache: UploadCache,
@@ -88,18 +89,23 @@ def submit(
     progress: UploadProgress | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> tuple[dict[str, Any], int]:
-    """Upload what the hub lacks and create the submission; returns it and the bytes sent."""
+    """Upload what the hub lacks and create the submission; returns it and the bytes sent.
+
+    `client` is the workspace's project client; a `HubClient` is bound to the workspace's
+    project (the form of callers from before `ProjectClient`).
+    """
     check_message(message)
-    forbidden = forbidden_libraries(client, bundle.requirements)
+    project = ProjectClient.of(client, workspace.config)
+    forbidden = forbidden_libraries(project, bundle.requirements)
     if forbidden:
         raise PushError(
             "not allowed on this competition: " + ", ".join(sorted(forbidden)),
             hint="remove them from requirements.txt and your imports "
             "(`crunch whitelist search NAME` lists what is allowed)",
         )
-    check_quota(client, workspace, bundle)
+    check_quota(project, bundle)
     blobs = (file.blob for file in bundle.files)
-    report = upload_blobs(client, blobs, cache, progress=progress, chunk_size=chunk_size)
+    report = upload_blobs(project, blobs, cache, progress=progress, chunk_size=chunk_size)
     files: dict[str, dict[str, str]] = {"code": {}, "model": {}}
     for file in bundle.files:
         files[file.kind][file.path] = report.upload_ids[file.blob.sha256]
@@ -114,12 +120,9 @@ def submit(
     }
     if bundle.allowed_secrets:  # absent otherwise: the body stays the public API's
         body["allowedSecretFiles"] = bundle.allowed_secrets
-    config = workspace.config
     try:
-        submission = client.create_submission(
-            config.competition_name, config.user_id, config.project_name, body
-        )
+        submission = project.create_submission(body)
     except CrunchError:
-        discard_uploads(client, cache, report.started)
+        discard_uploads(project, cache, report.started)
         raise
     return submission, report.sent_bytes

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from crunch_cli.api import HubClient
+from crunch_cli.api import ProjectClient
 from crunch_cli.api.streams import Body
 from crunch_cli.errors import ApiError, HubError, HubUnreachableError, NotFoundError, PushError
 from crunch_cli.workers import Batch
@@ -195,7 +195,7 @@ def blob_from_bytes(name: str, content: bytes) -> Blob:
 
 
 def upload_blobs(
-    client: HubClient,
+    client: ProjectClient,
     blobs: Iterable[Blob],
     cache: UploadCache,
     *,
@@ -226,7 +226,7 @@ def upload_blobs(
     )
 
 
-def discard_uploads(client: HubClient, cache: UploadCache, uploads: dict[str, str]) -> None:
+def discard_uploads(client: ProjectClient, cache: UploadCache, uploads: dict[str, str]) -> None:
     """Delete uploads that no submission will use (best effort).
 
     An unreachable hub keeps its cache entry, so that the next push resumes that upload
@@ -244,7 +244,7 @@ def discard_uploads(client: HubClient, cache: UploadCache, uploads: dict[str, st
 class _Uploader:
     def __init__(
         self,
-        client: HubClient,
+        client: ProjectClient,
         cache: UploadCache,
         progress: UploadProgress | None,
         sleep: Callable[[float], None],

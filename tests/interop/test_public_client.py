@@ -55,13 +55,8 @@ def client_for(hub, workspace: Path) -> tuple[HubClient, dict]:
 def submitted_files(hub, workspace: Path, number: int) -> dict[str, bytes]:
     """Every file of a submission, fetched through the hub's signed links."""
     client, project = client_for(hub, workspace)
-    links = client.clone(
-        project["competitionName"],
-        project["userId"],
-        project["projectName"],
-        submission_number=number,
-        include_model=True,
-    )
+    bound = client.project(project["competitionName"], project["userId"], project["projectName"])
+    links = bound.clone(submission_number=number, include_model=True)
     return {path: client.send("GET", url, auth=False).content for path, url in links.items()}
 
 
@@ -112,7 +107,7 @@ def test_public_client_push_creates_a_submission_with_its_code_and_model(
 
     assert "submission #1 succesfully uploaded!" in done.stdout
     client, project = client_for(hub, workspace)
-    [submission] = client.submissions(COMPETITION, project["userId"], "alpha")
+    [submission] = client.project(COMPETITION, project["userId"], "alpha").submissions()
     assert (submission["number"], submission["message"]) == (1, "first")
     files = submitted_files(hub, workspace, 1)
     assert files["main.py"] == MAIN.encode()
@@ -206,7 +201,7 @@ def test_public_client_push_names_the_library_the_hub_does_not_allow(public_crun
     assert "Forbidden packages has been found" in done.stdout
     assert "- leftpad-unknown" in done.stdout
     client, project = client_for(hub, workspace)
-    assert client.submissions(COMPETITION, project["userId"], "alpha") == []
+    assert client.project(COMPETITION, project["userId"], "alpha").submissions() == []
 
 
 def test_both_clients_push_from_one_workspace_and_share_the_upload_cache(
