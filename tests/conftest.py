@@ -174,9 +174,12 @@ def hub_database(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def hub_database_url(request: pytest.FixtureRequest, hub_database: str) -> Iterator[str | None]:
+def hub_database_url(
+    request: pytest.FixtureRequest, hub_database: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str | None]:
     """The `database_url` of the test's hub: None (ROOT/hub.sqlite3), or a PostgreSQL
-    database of its own holding the demo competitions, dropped after the test."""
+    database of its own holding the demo competitions, dropped after the test. The
+    `crunch hub ...` commands the test runs find it in CRUNCH_HUB_DATABASE_URL."""
     if hub_database == "sqlite":
         yield None
         return
@@ -184,6 +187,7 @@ def hub_database_url(request: pytest.FixtureRequest, hub_database: str) -> Itera
     request.getfixturevalue("_postgres_template_root")
     name = f"hub_{uuid.uuid4().hex[:12]}"
     url = server.create_database(name, template=POSTGRES_TEMPLATE)
+    monkeypatch.setenv("CRUNCH_HUB_DATABASE_URL", url)
     yield url
     server.drop_database(name)
 

@@ -45,6 +45,8 @@ whitelist_app = typer.Typer(
     help="Review the participants' requests to whitelist libraries.", no_args_is_help=True
 )
 app.add_typer(whitelist_app, name="whitelist")
+db_app = typer.Typer(help="The hub's database and its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 RootOption = Annotated[
     Path,
@@ -59,7 +61,8 @@ DatabaseOption = Annotated[
     typer.Option(
         "--database-url",
         envvar="CRUNCH_HUB_DATABASE_URL",
-        help="Any SQLAlchemy URL. Default: ROOT/hub.sqlite3.",
+        help="The hub's database: sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/NAME. "
+        "Default: ROOT/hub.sqlite3.",
     ),
 ]
 
@@ -520,6 +523,26 @@ def whitelist_reject(
 
     rejected = reject(_settings(root, database_url), name, reason)
     typer.echo(f"rejected request {_numbers(rejected)} for {name}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOption = None) -> None:
+    """Bring the hub's database to the newest schema.
+
+    Every hub and `crunch hub` command does it when it opens the database: this does it
+    ahead of a start, or checks a --database-url.
+    """
+    from crunch_cli.hub.store import upgrade_database
+
+    change = upgrade_database(_settings(root, database_url))
+    if change.adopted:
+        typer.echo(f"database made before migrations: completed, now at revision {change.after}")
+    elif change.before is None:
+        typer.echo(f"database created at revision {change.after}")
+    elif change.changed:
+        typer.echo(f"database upgraded from revision {change.before} to {change.after}")
+    else:
+        typer.echo(f"database already at the newest revision, {change.after}")
 
 
 def _numbers(ids: "Sequence[int]") -> str:
