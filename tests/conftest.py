@@ -160,8 +160,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "hub_database" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_databases"
+    """`both_databases` parametrizes `hub_database`, unless the test names its own."""
+    chosen = any(
+        "hub_database" in mark.args[0] for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if (
+        "hub_database" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_databases")
+        and not chosen
     ):
         metafunc.parametrize("hub_database", DATABASES, indirect=True)
 
