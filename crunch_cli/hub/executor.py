@@ -1,17 +1,19 @@
-"""The worker pool that executes queued runs, oldest first, with the runner of `crunch test`.
+"""The worker pool that executes queued runs, oldest first, through the pipeline of
+`crunch test` (crunch_cli.modules.pipeline, via `module_runs`).
 
 Each run gets a fresh folder `<root>/runs/<id>/`: `code/` holds the submission's files
 (code at the root, model files under its model directory) and is the working directory;
 `output/` receives the predictions. The run executes in a bubblewrap sandbox
 (crunch_cli.runner.sandbox) that sees `code/` as /submission, `output/` as /output and the
-stored training data and hidden test features, read-only, as /data/<key>.parquet, bound
-straight from the blob folder: no copy of the hidden data is ever written. Nothing else of
-the hub's folder exists in the sandbox. The hidden targets never reach it: the hub itself
-checks and scores the predictions the child wrote, so a submission cannot grade itself.
-The folder is removed afterwards, and at start-up for runs a killed hub left behind.
+training data and test features, read-only, under /data: hard links to the stored blobs,
+so no copy of the hidden data is ever written. Nothing else of the hub's folder exists in
+the sandbox. The hidden targets never reach it: the scoring (the hub itself for a built-in
+format, a sandbox of its own for an organizer's module) judges the predictions the child
+wrote, so a submission cannot grade itself. The folder is removed afterwards, and at
+start-up for runs a killed hub left behind.
 
-Without a sandbox (`--unsafe-no-sandbox`, for trusted code only) the data is copied into
-`data/` and every run's log says that the submission could reach the hub's files.
+Without a sandbox (`--unsafe-no-sandbox`, for trusted code only) the data files are
+read-only copies, and every run's log says that the submission could reach the hub's files.
 
 The queue lives in the database, so it survives restarts; a worker wakes when a run is
 created here, and every `POLL_SECONDS` for runs queued by another process. Several hubs
@@ -41,16 +43,15 @@ from sqlalchemy import select
 
 from crunch_cli.errors import SandboxError
 from crunch_cli.hub import environments, module_runs, runs
-from crunch_cli.hub.models import Competition, DataFile, Run
+from crunch_cli.hub.models import Competition, Run
 from crunch_cli.hub.module_runs import ModuleInputs
-from crunch_cli.hub.organizer import HIDDEN_FILES
 from crunch_cli.hub.runlogs import LogSink
 from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.hub.submissions import MAX_REQUIREMENTS_SIZE, REQUIREMENTS_FILE, workspace_path
 from crunch_cli.runner import sandbox
 from crunch_cli.runner.checks import Check
-from crunch_cli.runner.spec import MIB, ColumnNames, DataFiles, Format, Judging, RunSpec
+from crunch_cli.runner.spec import MIB, ColumnNames, Format, Judging, RunSpec
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +64,9 @@ FINISH_RETRY_SECONDS = (0.5, 2.0, 5.0, 15.0)
 # recursion depth mismatch"): workers convert notebooks one at a time.
 _CONVERTING = threading.Lock()
 PREDICTION_FILE = "prediction.parquet"
-READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Where a sandboxed run sees its folders.
 INSIDE_CODE = Path("/submission")
 INSIDE_OUTPUT = Path("/output")
-INSIDE_DATA = Path("/data")
 # Generous for any real model (thread pools of every library on a big machine included),
 # tight for a fork bomb or a descriptor leak.
 MAX_PROCESSES = 1024
@@ -228,20 +227,16 @@ class _Job:
     main_file: str
     model_directory: str
     requirements: str | None
-    data: dict[str, _Blob]  # X_train, y_train, X_test
-    y_test: _Blob | None
+    inputs: ModuleInputs
     format: Format
     columns: ColumnNames
     embargo: int
     number_of_features: int
-    checks: tuple[Check, ...]
-    metric: str
     train_frequency: int
     force_first_train: bool
     time_limit: int
     memory_limit_mb: int
     max_model_size: int
-    module_inputs: ModuleInputs | None = None  # a competition that ships its own modules
 
 
 def execute(
@@ -325,35 +320,12 @@ def _execute(
         return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
     if python is not None:
         spec = dataclasses.replace(spec, python=python)
-    if job.module_inputs is not None:
-        return _execute_modules(store, job, job.module_inputs, spec, folder, log, stop)
-    from crunch_cli.runner import run
-
-    result = run(spec, on_output=log.output, stop=stop)
-    runs.mark_cleaning(store, run_id)
-    if not result.ok:
-        reason = result.exit_reason or "error"
-        log.hub(f"the run failed ({reason}): {result.error}", error=True)
-        return Outcome(False, reason, result.error, result.exit_code)
-    assert result.predictions_path is not None
-    return _judge(job, spec, result.predictions_path, log)
-
-
-def _execute_modules(
-    store: HubStore,
-    job: _Job,
-    inputs: ModuleInputs,
-    spec: RunSpec,
-    folder: Path,
-    log: LogSink,
-    stop: threading.Event,
-) -> Outcome:
     from crunch_cli.modules.pipeline import run_modules
 
     outcome = module_runs.run(
         store,
         job.run_id,
-        inputs,
+        job.inputs,
         spec,
         folder,
         context={
@@ -372,40 +344,6 @@ def _execute_modules(
     return outcome
 
 
-def _judge(job: _Job, spec: RunSpec, predictions_path: Path, log: LogSink) -> Outcome:
-    """Check and score the child's predictions here, against the hub's own copies of the
-    test files (the run's copies were within the submission's reach).
-    """
-    import pandas
-
-    from crunch_cli.runner.judge import Reference, judge
-
-    y_test = None if job.y_test is None else job.y_test.path
-    judging = Judging(checks=job.checks, metric=job.metric, y_test=y_test)
-    try:
-        predictions = pandas.read_parquet(predictions_path)
-        reference = Reference.read(job.data["X_test"].path, judging, spec.columns)
-        failures, score = judge(predictions, spec.columns, judging, reference)
-    except Exception as error:  # whatever the file holds, it is the submission's doing
-        message = f"the predictions could not be checked: {error}"
-        log.hub(message, error=True)
-        return Outcome(False, "checks", message, 0)
-    if failures:
-        for failure in failures:
-            log.hub(f"check failed: {failure}", error=True)
-        message = f"the predictions failed {len(failures)} check(s); first: {failures[0]}"
-        return Outcome(False, "checks", message, 0)
-    if score is None:
-        log.hub("the predictions passed every check; this competition has no hidden targets")
-        return Outcome(True, exit_code=0)
-    if score.value is None:
-        message = f"the predictions cannot be scored: {score.error}"
-        log.hub(message, error=True)
-        return Outcome(False, "checks", message, 0)
-    log.hub(f"score: {score.metric} {score.value:.6f}")
-    return Outcome(True, exit_code=0, score=score.value)
-
-
 def _load(store: HubStore, run_id: int) -> _Job:
     with store.session(write=False) as session:
         row = session.get(Run, run_id)
@@ -420,8 +358,13 @@ def _load(store: HubStore, run_id: int) -> _Job:
         if (stored := files.get(REQUIREMENTS_FILE)) is not None:
             text = store.blobs.read_verified(stored.key, stored.sha256, MAX_REQUIREMENTS_SIZE)
             requirements = text.decode("utf-8", "replace")
-        modular = competition.format == Format.UNSTRUCTURED.value
-        data, y_test = ({}, None) if modular else _data_blobs(store, competition.data_files)
+        judging = None
+        if competition.format != Format.UNSTRUCTURED.value:
+            checks = tuple(
+                Check(check.function, check.scope, check.order, dict(check.parameters))
+                for check in competition.checks
+            )
+            judging = Judging(checks=checks, metric=row.metric)
         return _Job(
             run_id=run_id,
             submission_number=submission.number,
@@ -429,8 +372,7 @@ def _load(store: HubStore, run_id: int) -> _Job:
             main_file=submission.main_file_path,
             model_directory=submission.model_directory_path,
             requirements=requirements,
-            data=data,
-            y_test=y_test,
+            inputs=module_runs.read_inputs(store, session, competition, judging),
             format=Format(competition.format),
             columns=ColumnNames(
                 id=competition.id_column,
@@ -440,36 +382,16 @@ def _load(store: HubStore, run_id: int) -> _Job:
             ),
             embargo=competition.embargo,
             number_of_features=len(competition.features),
-            checks=tuple(
-                Check(check.function, check.scope, check.order, dict(check.parameters))
-                for check in competition.checks
-            ),
-            metric=row.metric,
             train_frequency=row.train_frequency,
             force_first_train=row.force_first_train,
             time_limit=competition.run_time_limit_seconds,
             memory_limit_mb=competition.run_memory_limit_mb,
             max_model_size=competition.max_model_size,
-            module_inputs=module_runs.read_inputs(store, session, competition) if modular else None,
         )
 
 
 def _blob(store: HubStore, key: str, sha256: str) -> _Blob:
     return _Blob(key, sha256, store.blobs.path(key))
-
-
-def _data_blobs(store: HubStore, files: list[DataFile]) -> tuple[dict[str, _Blob], _Blob | None]:
-    """The training files of the release, and the hidden test set when the competition
-    has one (else the released X_test, and y_test if it was released)."""
-    public = {item.key: item for item in files if not item.hidden}
-    hidden = {item.key: item for item in files if item.hidden}
-    test = hidden if all(key in hidden for key in HIDDEN_FILES) else public
-    chosen = {"X_train": public["X_train"], "y_train": public["y_train"], "X_test": test["X_test"]}
-    y_test = test.get("y_test")
-    return (
-        {key: _blob(store, item.blob_key, item.sha256) for key, item in chosen.items()},
-        None if y_test is None else _blob(store, y_test.blob_key, y_test.sha256),
-    )
 
 
 def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
@@ -488,17 +410,11 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
         with _CONVERTING:
             main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
     sandboxed = store.settings.sandbox
-    data = (
-        {key: stored.path for key, stored in job.data.items()}
-        if sandboxed
-        else _copy_data(store, job.data, folder / "data")
-    )
     view = {code: INSIDE_CODE, output: INSIDE_OUTPUT, folder / "notebook": Path("/notebook")}
-    view |= {stored.path: INSIDE_DATA / f"{key}.parquet" for key, stored in job.data.items()}
     return RunSpec(
         main_file=main_file,
         model_dir=code / job.model_directory,
-        data=DataFiles(data["X_train"], data["y_train"], data["X_test"]) if data else None,
+        data=None,  # laid out with the modules (module_runs)
         format=job.format,
         prediction_path=output / PREDICTION_FILE,
         columns=job.columns,
@@ -519,17 +435,6 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
         max_written_bytes=max(MIN_WRITE_BYTES, 2 * job.max_model_size),
         cpu_time_limit=job.time_limit * (os.cpu_count() or 1),
     )
-
-
-def _copy_data(store: HubStore, blobs: dict[str, _Blob], folder: Path) -> dict[str, Path]:
-    """Read-only copies for an unsandboxed run, which could otherwise change the blobs."""
-    folder.mkdir()
-    copies = {}
-    for key, stored in blobs.items():
-        copies[key] = folder / f"{key}.parquet"
-        store.blobs.copy_verified(stored.key, stored.sha256, copies[key])
-        copies[key].chmod(READ_ONLY)
-    return copies
 
 
 def _remove_stale_folders(store: HubStore, worker_alive: Callable[[str], bool]) -> None:

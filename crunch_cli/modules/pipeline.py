@@ -1,6 +1,8 @@
-"""The trusted side of a module competition's run: one sandboxed process per role.
+"""Every run, `crunch test`'s and the hub's: a competition's modules (an organizer's, or
+crunch's built-in ones for its own formats), one sandboxed process per role.
 
-The runner's `run` is the orchestrator, in a sandbox of its own. Each `context.execute` it
+The runner's `run` is the orchestrator, in a sandbox of its own (crunch's built-in runner
+and scoring run in this process: they are ours). Each `context.execute` it
 makes is a request to us, answered by starting the participant's code in a fresh sandboxed
 child (limits, network cut, output streamed) and telling the orchestrator how it went. The
 scoring module runs last, in a third kind of process, with the data the participant never
@@ -20,13 +22,22 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from crunch_cli.modules.builtin import PREDICTION_FILE, is_built_in
 from crunch_cli.runner import process
-from crunch_cli.runner.process import OutputCallback
-from crunch_cli.runner.spec import ModuleJob, ModuleRole, PhaseTiming, RunResult, RunSpec
+from crunch_cli.runner.calls import Events
+from crunch_cli.runner.process import OutputCallback, RequestHandler
+from crunch_cli.runner.spec import (
+    Judging,
+    ModuleJob,
+    ModuleRole,
+    PhaseTiming,
+    RunResult,
+    RunSpec,
+)
 
 OPEN = 0o755
 FUSED = 0o000
@@ -34,11 +45,12 @@ FUSED = 0o000
 
 @dataclasses.dataclass(frozen=True)
 class ModuleRun:
-    """One run of a module competition. `spec` carries the limits, the participant's code
-    and the model folder; its data and predictions are replaced by the folders here.
+    """One run of a competition's modules. `spec` carries the limits, the participant's
+    code and the model folder; its data and predictions are replaced by the folders here.
 
     `scoring_data` is the folder the scoring module reads (the released data with the hidden
-    files laid over it, on the hub); None: the released data.
+    files laid over it, on the hub); None: the released data. `judging` is the reference the
+    built-in scoring judges against when the participant's process does not judge itself.
     """
 
     spec: RunSpec
@@ -50,6 +62,7 @@ class ModuleRun:
     metrics: Sequence[Mapping[str, Any]] = ()
     scoring_data: Path | None = None
     score: bool = True
+    judging: Judging | None = None
 
 
 def run_modules(
@@ -57,14 +70,21 @@ def run_modules(
     on_output: OutputCallback | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run the runner, its commands, then the scoring; the first failure is the result."""
-    view = data_view(run.data_directory, run.scratch / "data")
+    """Run the runner, its commands, then the scoring; the first failure is the result.
+
+    The built-in modules (`crunch_cli.modules.builtin`) are crunch's own code: they run in
+    this process, and only the participant's commands get a sandbox. An organizer's runner
+    and scoring get sandboxes of their own.
+    """
+    trusted = is_built_in(run.modules)
+    # The built-in runner never trips the fuse: its data needs no folder of its own.
+    view = run.data_directory if trusted else data_view(run.data_directory, run.scratch / "data")
     run.prediction_directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     executions: list[RunResult] = []
 
     # Scored where the runner ran when the scoring sees the same data: no process to start.
-    inline = run.score and run.scoring_data is None and "scoring" in run.modules
+    inline = run.score and run.scoring_data is None and "scoring" in run.modules and not trusted
 
     def job(role: ModuleRole, **fields: Any) -> RunSpec:
         data = fields.pop("data_directory", view)
@@ -78,17 +98,18 @@ def run_modules(
             **fields,
         )
         total = run.spec.total_timeout
-        left = None if total is None else max(1.0, total - (time.monotonic() - started))
+        left = total
+        if total is not None and not trusted:  # the orchestrator's time counts too
+            left = max(1.0, total - (time.monotonic() - started))
         return dataclasses.replace(
             run.spec,
-            data=None,
             prediction_path=run.prediction_directory / ".run",
             modules=module_job,
             total_timeout=left,
         )
 
     def fuse(request: dict[str, Any]) -> dict[str, Any] | None:
-        if request.get("action") != "fuse":
+        if request.get("action") != "fuse" or trusted:
             return None
         view.chmod(FUSED)
         return {"ok": True}
@@ -97,7 +118,8 @@ def run_modules(
         if request.get("action") != "execute":
             return None
         arm = bool(request.get("fuse", True))
-        view.chmod(OPEN if arm else FUSED)
+        if not trusted:
+            view.chmod(OPEN if arm else FUSED)
         parameters = request.get("parameters")
         result = process.run(
             job(
@@ -111,9 +133,12 @@ def run_modules(
             fuse,
         )
         executions.append(result)
-        view.chmod(OPEN)
+        if not trusted:
+            view.chmod(OPEN)
         return {"ok": result.ok, "error": result.error}
 
+    if trusted:
+        return _run_built_in(run, job, answer, executions, on_output)
     try:
         orchestrated = process.run(job("run"), on_output, stop, answer)
     finally:
@@ -126,6 +151,61 @@ def run_modules(
     if not scored.ok:
         return dataclasses.replace(result, exit_reason=scored.exit_reason, error=scored.error)
     return dataclasses.replace(result, metrics=scored.metrics)
+
+
+class _InProcess(Events):
+    """The event pipe of a built-in module called in this process: requests are answered
+    at once, the module's lines go to `on_output` (or nowhere), the outcome is kept."""
+
+    def __init__(
+        self, answer: RequestHandler | None = None, on_output: OutputCallback | None = None
+    ) -> None:
+        super().__init__(None)
+        self._answer = answer
+        self._on_output = on_output
+        self.metrics: list[dict[str, Any]] | None = None
+
+    def send(self, **event: Any) -> None:
+        if event["type"] == "scored":
+            self.metrics = [dict(metric) for metric in event["metrics"]]
+
+    def request(self, **request: Any) -> dict[str, Any]:
+        assert self._answer is not None
+        return self._answer({"type": "request", **request}) or {}
+
+    def note(self, message: str, *, error: bool = False) -> None:
+        if self._on_output is not None:
+            self._on_output("runner", message)
+
+
+def _run_built_in(
+    run: ModuleRun,
+    job: Callable[..., RunSpec],
+    answer: RequestHandler,
+    executions: list[RunResult],
+    on_output: OutputCallback | None,
+) -> RunResult:
+    """The built-in runner here, its one command in a sandboxed child, then (where the
+    child did not judge its own predictions) the built-in scoring here."""
+    from crunch_cli.modules import roles
+    from crunch_cli.protocol.types import ParticipantVisibleError
+
+    with contextlib.suppress(roles.ExecuteFailed):  # the command's own result says why
+        roles.perform(job("run"), _InProcess(answer))
+    (result,) = executions
+    if not result.ok:
+        return result
+    predictions = run.prediction_directory / PREDICTION_FILE
+    result = dataclasses.replace(result, predictions_path=predictions)
+    if not run.score or run.judging is None:
+        return result
+    scoring = _InProcess(on_output=on_output)
+    try:
+        roles.perform(job("score"), scoring, run.judging)
+    except ParticipantVisibleError as error:
+        failed = dataclasses.replace(result, predictions_path=None, exit_reason="checks")
+        return dataclasses.replace(failed, error=str(error))
+    return dataclasses.replace(result, metrics=scoring.metrics)
 
 
 def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult:

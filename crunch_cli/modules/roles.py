@@ -1,4 +1,5 @@
-"""Inside the sandbox: one process of a module competition's run (see `pipeline`).
+"""One process of a run of competition modules (see `pipeline`): a sandboxed child's, or,
+for crunch's built-in modules, the pipeline's own (`perform`).
 
 - `run`: the orchestrator. It executes `runner.py` and calls its `run(context, ...)`; each
   `context.execute(...)` asks the parent for a sandboxed child and waits for its verdict.
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from crunch_cli.modules.builtin import CrunchRun, ScheduleFailed
 from crunch_cli.protocol.contexts import (
     DEFAULT_LOG_LIMITS,
     RunnerContext,
@@ -42,7 +44,7 @@ from crunch_cli.protocol.types import (
     validate_scores,
 )
 from crunch_cli.runner.calls import Events, ProtocolError
-from crunch_cli.runner.spec import ModuleJob, RunSpec
+from crunch_cli.runner.spec import Judging, ModuleJob, RunSpec
 
 
 class ExecuteFailed(BaseException):
@@ -66,15 +68,8 @@ def run(spec: RunSpec, events: Events) -> int:
     job = spec.modules
     assert job is not None
     try:
-        if job.role == "run":
-            _orchestrate(spec, job, events)
-        elif job.role == "execute":
-            _execute(spec, job, events)
-        elif job.role == "load":
-            _load_data(job)
-        else:
-            _score(job, events)
-    except ExecuteFailed:
+        perform(spec, events)
+    except (ExecuteFailed, ScheduleFailed):
         return 1
     except ParticipantVisibleError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
@@ -89,6 +84,23 @@ def run(spec: RunSpec, events: Events) -> int:
         _print_traceback(error, spec, job)
         return 1
     return 0
+
+
+def perform(spec: RunSpec, events: Events, judging: Judging | None = None) -> None:
+    """A module job's role, its errors raised: the pipeline calls the built-in modules this
+    way, in its own process. `judging` is the reference the built-in scoring judges against.
+    """
+    job = spec.modules
+    assert job is not None
+    crunch_run = CrunchRun(spec, job, events, judging)
+    if job.role == "run":
+        _orchestrate(spec, job, events, crunch_run)
+    elif job.role == "execute":
+        _execute(spec, job, events, crunch_run)
+    elif job.role == "load":
+        _load_data(job)
+    else:
+        _score(job, events, crunch_run)
 
 
 # -- the orchestrator ---------------------------------------------------------------------------
@@ -145,7 +157,7 @@ class _RunnerContext(RunnerContext):
         self._events.send(type="determinism", difference=difference)
 
     def log(self, message: str, *, important: bool = False, error: bool = False) -> Literal[True]:
-        print(message, file=sys.stderr if error or important else sys.stdout, flush=True)
+        self._events.note(message, error=error or important)
         return True
 
     def execute(
@@ -160,21 +172,17 @@ class _RunnerContext(RunnerContext):
         log_limits: tuple[int, int] = DEFAULT_LOG_LIMITS,
     ) -> None:
         self.log(f"executing - command={command}")
-        sys.stdout.flush()
-        self._events.send(
-            type="request",
+        answer = self._events.request(
             action="execute",
             command=command,
             parameters=_plain(parameters or {}),
             fuse=install_data_fuse,
         )
-        line = sys.stdin.readline()
-        answer = json.loads(line) if line.strip() else {}
-        if not isinstance(answer, dict) or not answer.get("ok"):
+        if not answer.get("ok"):
             raise ExecuteFailed
 
 
-def _orchestrate(spec: RunSpec, job: ModuleJob, events: Events) -> None:
+def _orchestrate(spec: RunSpec, job: ModuleJob, events: Events, crunch_run: CrunchRun) -> None:
     """`run(...)`, then, when the parent asks for it (a local test: no hidden data to keep
     from the runner), the scoring in this same process, which saves starting another."""
     runner = _module(job, "runner")
@@ -192,7 +200,7 @@ def _orchestrate(spec: RunSpec, job: ModuleJob, events: Events) -> None:
             },
         )
     if job.context.get("scoreInRunner") and "scoring" in job.modules:
-        _score(job, events)
+        _score(job, events, crunch_run)
 
 
 # -- one command of the participant's code -------------------------------------------------------
@@ -212,8 +220,7 @@ class _ExecutorContext(RunnerExecutorContext):
         participant's code must not start while it could still read the data."""
         if not self._job.fuse:
             return
-        self._events.send(type="request", action="fuse")
-        sys.stdin.readline()
+        self._events.request(action="fuse")
         if os.access(self._job.data_directory, os.R_OK | os.X_OK):
             raise ProtocolError("the data fuse did not trip: the data is still readable")
 
@@ -234,7 +241,7 @@ class _UserModule(UserModule):
         return self._module
 
 
-def _execute(spec: RunSpec, job: ModuleJob, events: Events) -> None:
+def _execute(spec: RunSpec, job: ModuleJob, events: Events, crunch_run: CrunchRun) -> None:
     runner = _module(job, "runner")
     execute = _function(runner, "runner.py", "execute")
     handlers = call_function(
@@ -245,6 +252,7 @@ def _execute(spec: RunSpec, job: ModuleJob, events: Events) -> None:
             "data_directory_path": str(job.data_directory),
             "model_directory_path": str(spec.model_dir),
             "prediction_directory_path": str(job.prediction_directory),
+            "crunch_run": crunch_run,
         },
     )
     command = str(job.command)
@@ -280,7 +288,7 @@ def _load_data(job: ModuleJob) -> None:
 # -- scoring -------------------------------------------------------------------------------------
 
 
-def _score(job: ModuleJob, events: Events) -> None:
+def _score(job: ModuleJob, events: Events, crunch_run: CrunchRun) -> None:
     scoring = _module(job, "scoring")
     metrics = [_metric(value) for value in job.metrics]
     values = {
@@ -290,6 +298,7 @@ def _score(job: ModuleJob, events: Events) -> None:
         "data_directory_path": str(job.data_directory),
         "target_names": sorted({metric.target.name for metric in metrics}),
         "target_and_metrics": group_metrics_by_target(metrics),
+        "crunch_run": crunch_run,
     }
     check = getattr(scoring, "check", None)
     try:

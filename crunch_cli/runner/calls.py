@@ -35,6 +35,18 @@ class Events:
         if self._file is not None:
             self._file.write(json.dumps(event, default=str) + "\n")
 
+    def request(self, **request: Any) -> dict[str, Any]:
+        """Ask the parent to act (run a command, close the data folder) and wait for its
+        answer, one JSON line on stdin."""
+        self.send(type="request", **request)
+        line = sys.stdin.readline()
+        answer = json.loads(line) if line.strip() else {}
+        return answer if isinstance(answer, dict) else {}
+
+    def note(self, message: str, *, error: bool = False) -> None:
+        """A line of a module's own (not of the participant's code)."""
+        print(message, file=sys.stderr if error else sys.stdout, flush=True)
+
     @contextlib.contextmanager
     def framing(self, phase: str, moon: Any = None) -> Iterator[None]:
         self.phase = phase

@@ -91,13 +91,16 @@ def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Fu
         executor.shutdown(wait=False)
 
 
-def run(spec: RunSpec, events: Events) -> int:
+def run_schedule(spec: RunSpec, events: Events, load: Callable[[], ModuleType]) -> int:
+    """A built-in format's schedule (`crunch_cli.modules.builtin`): import the user's code
+    with `load`, run its train/infer calls over the data, write the predictions, and judge
+    them here when the spec says so. 0 on success, 1 after reporting why."""
     from crunch_cli.runner import formats
     from crunch_cli.runner.judge import Reference, judge
 
     try:
         with events.framing("import"):
-            module = load_module(spec.main_file)
+            module = load()
         with events.framing("load"):
             schedule = formats.make(module, spec, events)
         # Reading the test keys and targets while the user's code runs, and writing the
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         from crunch_cli.modules import roles
 
         return roles.run(spec, Events(int(events_fd)))
-    return run(spec, Events(int(events_fd)))
+    return run_schedule(spec, Events(int(events_fd)), lambda: load_module(spec.main_file))
 
 
 def exit_now(code: int) -> NoReturn:

@@ -1,7 +1,8 @@
 """`crunch test` without the terminal: a workspace in, a `TestReport` out.
 
 Builds the `RunSpec` from the workspace's cached competition metadata (so it works
-offline), runs it, checks and scores the predictions, and writes `prediction/`. Both the
+offline), runs it through the pipeline of every run (crunch_cli.modules.pipeline), checks
+and scores the predictions, and writes `prediction/`. Both the
 CLI and the notebook API call `test_workspace`; each prints the report its own way.
 A failed test leaves `prediction/prediction.parquet` as it was; the log is always written.
 """
@@ -23,7 +24,7 @@ from crunch_cli.errors import (
     WorkspaceError,
 )
 from crunch_cli.runner.checks import Check, CheckFailure
-from crunch_cli.runner.process import OutputCallback, run
+from crunch_cli.runner.process import OutputCallback
 from crunch_cli.runner.spec import (
     BUILT_IN,
     MIB,
@@ -203,6 +204,8 @@ def test_workspace(
             hidden_paths=(workspace.metadata_dir,),
             has_gpu=options.gpu,
             determinism_check=options.determinism_check,
+            # The built-in formats judge in the participant's process, while the predictions
+            # are in memory: the data is the competitor's own.
             judging=None
             if modular
             else Judging(
@@ -211,11 +214,9 @@ def test_workspace(
                 y_test=files.get("y_test"),
             ),
         )
+        predictions = Path(scratch) / "prediction"
         try:
-            if modular:
-                result = _run_modules(workspace, local, spec, options, Path(scratch), tee)
-            else:
-                result = run(spec, tee)
+            result = _run(workspace, local, spec, options, Path(scratch), predictions, tee)
             result = _explain_missing_module(result, workspace, shipped)
             if result.error is not None:
                 for copy, original in copies.items():
@@ -230,35 +231,39 @@ def test_workspace(
             log_path=log_path,
             conversion_warnings=warnings,
         )
-        if result.predictions_path is None:
+        kept = result.ok and not result.failures and result.deterministic is not False
+        if not kept or result.predictions_path is None:
             return report
         if modular:
-            report.predictions_path = _keep_predictions(result.predictions_path, workspace)
-        elif not result.failures and result.deterministic is not False:
+            report.predictions_path = _keep_predictions(predictions, workspace)
+        else:  # only prediction.parquet: the user's other files in prediction/ stay
             target = workspace.prediction_dir / PREDICTION_FILE
             result.predictions_path.replace(target)
             report.predictions_path = target
     return report
 
 
-def _run_modules(
+def _run(
     workspace: Workspace,
     local: LocalCompetition,
     spec: RunSpec,
     options: TestOptions,
     scratch: Path,
+    predictions: Path,
     on_output: OutputCallback,
 ) -> RunResult:
-    """A module competition's run: its modules, checked against the sha256 recorded when
-    they were downloaded, are copied beside the run (the metadata folder is hidden from it),
-    and the predictions go to a scratch folder that replaces prediction/ only on success."""
+    """The run, through the pipeline of every run: the competition's own modules (checked
+    against the sha256 recorded when they were downloaded, copied beside the run: the
+    metadata folder is hidden from it), else the built-in ones. The predictions go to a
+    scratch folder that replaces prediction/ only on success."""
+    from crunch_cli.modules import builtin
     from crunch_cli.modules.pipeline import ModuleRun, run_modules
     from crunch_cli.modules.store import local_modules
     from crunch_cli.runner.formats import has_model
 
-    modules = local_modules(workspace, scratch / "modules")
-    predictions = scratch / "prediction"
-    result = run_modules(
+    modular = local.format is Format.UNSTRUCTURED
+    modules = local_modules(workspace, scratch / "modules") if modular else builtin.MODULES
+    return run_modules(
         ModuleRun(
             spec=spec,
             modules=modules,
@@ -278,7 +283,6 @@ def _run_modules(
         ),
         on_output,
     )
-    return dataclasses.replace(result, predictions_path=predictions if result.ok else None)
 
 
 def _keep_predictions(folder: Path, workspace: Workspace) -> Path:

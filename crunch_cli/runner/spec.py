@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from crunch_cli.runner.checks import Check, CheckFailure
 
-ExitReason = Literal["error", "timeout", "memory", "processes", "disk", "terminated"]
+ExitReason = Literal["error", "timeout", "memory", "processes", "disk", "terminated", "checks"]
+"""Why a run failed; "checks": its predictions failed the checks or could not be scored."""
 Sandbox = Literal["required", "preferred", "off"]
 MIB = 1 << 20
 """Memory limits are counted in MiB, like the hub's `runMemoryLimitMb`."""
@@ -356,7 +357,12 @@ class RunResult:
 
     def raise_for_failure(self) -> None:
         """Turn a failed run into the matching `RunnerError`, for callers that stop on it."""
-        from crunch_cli.errors import LimitExceededError, RunnerError, UserCodeError
+        from crunch_cli.errors import (
+            LimitExceededError,
+            PredictionCheckError,
+            RunnerError,
+            UserCodeError,
+        )
 
         if self.exit_reason is None:
             return
@@ -370,4 +376,6 @@ class RunResult:
             raise LimitExceededError(message, hint="the hub applies the same limit")
         if self.exit_reason == "terminated":
             raise RunnerError(message)
+        if self.exit_reason == "checks":
+            raise PredictionCheckError(message, hint="fix infer() so its output passes the checks")
         raise UserCodeError(message, hint="fix the error shown above, then run `crunch test` again")

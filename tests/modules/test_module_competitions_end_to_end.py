@@ -152,7 +152,7 @@ def test_a_hub_run_uses_the_modules_scores_every_metric_and_ranks_by_the_first(
     assert set(shown["modules"]) == {"runner", "scoring"}
     logs = crunch("run", "logs", "1").output
     assert "data sealed" in logs
-    assert "y / accuracy: 0.666" in logs
+    assert "score: accuracy 0.666667 on y first=1.0" in logs
     board = json.loads(crunch("leaderboard", "--json").stdout)
     assert board["metric"] == "accuracy"
     assert board["entries"][0]["score"] == pytest.approx(2 / 3)
