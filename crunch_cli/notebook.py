@@ -90,7 +90,7 @@ class Notebook:
         executed; `include_installed_packages_version` pins requirements.txt to the installed
         versions. Returns None, after printing why, when nothing was submitted.
         """
-        from crunch_cli.environments import project_client
+        from crunch_cli.environments import Settings
         from crunch_cli.push.bundle import build_bundle
         from crunch_cli.push.submit import submit
         from crunch_cli.push.upload import CACHE_FILE, UploadCache
@@ -110,7 +110,7 @@ class Notebook:
                 for note in bundle.notes:
                     print(f"note: {note}", file=sys.stderr)
             submission, sent = submit(
-                project_client(self.workspace),
+                Settings().workspace(self.workspace).client(),
                 self.workspace,
                 bundle,
                 cache,

@@ -14,11 +14,10 @@ import secrets
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from crunch_cli.api import HubClient, ProjectClient
 from crunch_cli.download import Outcome, Progress, download_data
-from crunch_cli.environments import workspace_hub
 from crunch_cli.errors import (
     CrunchError,
     DownloadError,
@@ -36,6 +35,9 @@ from crunch_cli.workspace import (
     ProjectConfig,
     Workspace,
 )
+
+if TYPE_CHECKING:
+    from crunch_cli.environments import WorkspaceSettings
 
 _TOKEN_HINT = (
     "a setup token works once, within 3 minutes: for a new project, copy a fresh one from the "
@@ -168,22 +170,24 @@ def _restore_hint(target: Path, number: int | None) -> str:
     )
 
 
-def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None = None) -> None:
-    """Trade a fresh setup token for a project token, for this workspace's project only.
+def renew_token(settings: WorkspaceSettings, setup_token: str) -> None:
+    """Trade a fresh setup token for a project token, for the workspace's project only.
 
     The current token goes along, so that the hub revokes it: a token that leaked stops
     working once it is replaced.
     """
     _refuse_api_key(setup_token)
-    config = workspace.config
-    base_url = base_url or workspace_hub(workspace)
+    config = settings.config
     try:
-        current: str | None = workspace.read_token()
+        current: str | None = settings.token()
     except WorkspaceError:
         current = None
-    competition = HubClient(base_url).competition(config.competition_name)
+    competition = settings.public_client().competition()
     upgraded = _upgrade(
-        base_url, setup_token, _Named(config.competition_name, config.project_name), current
+        settings.base_url,
+        setup_token,
+        _Named(config.competition_name, config.project_name),
+        current,
     )
     project = upgraded["project"]
     if (
@@ -197,7 +201,7 @@ def renew_token(workspace: Workspace, setup_token: str, *, base_url: str | None 
             hint="ask for a setup token of this project: the organizer's `crunch hub token`, "
             "or `crunch setup-command` where the project already works",
         )
-    workspace.write_token(upgraded["plain"])
+    settings.workspace.write_token(upgraded["plain"])
 
 
 def setup_command(client: ProjectClient) -> tuple[str, datetime]:

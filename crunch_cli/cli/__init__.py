@@ -17,7 +17,7 @@ from crunch_cli import __version__
 from crunch_cli.cli import commands
 from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
-from crunch_cli.environments import ENVIRONMENTS, environment_name
+from crunch_cli.environments import ENVIRONMENTS, Settings, environment_name
 from crunch_cli.errors import CrunchError
 
 
@@ -131,11 +131,13 @@ def root(
 ) -> None:
     ctx.obj = State(
         debug=debug,
-        api_base_url=api_base_url,
-        web_base_url=web_base_url,
-        environment=environment,
-        competitions_source=competitions,
         hide_tips=hide_tips,
+        settings=Settings(
+            api_base_url=api_base_url,
+            environment=environment,
+            web_base_url=web_base_url,
+            competitions_source=competitions,
+        ),
     )
 
 

@@ -7,8 +7,6 @@ import typer
 
 from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
-from crunch_cli.errors import NotInWorkspaceError
-from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
     from crunch_cli.requirements import Whitelist
@@ -93,13 +91,9 @@ def convert(
 def _whitelist(state: State) -> "Whitelist | None":
     """The hub's whitelist when a hub is named (option, env, or this workspace); none
     otherwise, so that converting outside a workspace never waits on the network."""
-    from crunch_cli.api import HubClient
     from crunch_cli.requirements import Whitelist
 
-    try:
-        base_url = state.hub_url(Workspace.find())
-    except NotInWorkspaceError:
-        if state.explicit_base_url() is None:
-            return None
-        base_url = state.base_url()
-    return Whitelist(HubClient(base_url, timeout=5))
+    settings = state.settings
+    if settings.named_base_url() is None and settings.nearby_workspace() is None:
+        return None
+    return Whitelist(settings.hub(timeout=5))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from crunch_cli.cli.output import JsonOption, add_row, echo, print_json
+from crunch_cli.cli.state import State
 from crunch_cli.competitions import (
     FORMATS,
     MODES,
@@ -21,12 +22,11 @@ _BOOLEANS |= {"false": False, "0": False, "no": False, "n": False, "off": False,
 
 def ping(ctx: typer.Context) -> None:
     """Check that the hub answers (exit 1 when it does not)."""
-    from crunch_cli.api import HubClient
-
-    base_url = ctx.obj.nearby_base_url()
+    state: State = ctx.obj
+    client = state.settings.hub(timeout=5)
     started = time.perf_counter()
-    HubClient(base_url, timeout=5).competitions()
-    echo(f"{base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
+    client.competitions()
+    echo(f"{client.base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
 
 
 def _choice(names: tuple[str, ...]) -> Callable[[str | None], str | None]:
@@ -85,8 +85,7 @@ def list_competitions(
     as_json: JsonOption = False,
 ) -> None:
     """List the hub's competitions, all or those that match every filter given."""
-    from crunch_cli.api import HubClient
-
+    state: State = ctx.obj
     filters = CompetitionFilter(
         format=competition_format,
         mode=mode,
@@ -97,7 +96,7 @@ def list_competitions(
         organizer_name=organizer_name,
         team_based=_boolean(team_based),
     )
-    competitions = find_competitions(HubClient(ctx.obj.nearby_base_url()), filters)
+    competitions = find_competitions(state.settings.hub(), filters)
     if as_json:
         print_json(competitions)
         return

@@ -13,24 +13,20 @@ from typing import TYPE_CHECKING
 import typer
 
 from crunch_cli.cli.output import echo
-from crunch_cli.cli.state import State
 from crunch_cli.errors import HubUnreachableError, WorkspaceError
-from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
+    from crunch_cli.environments import WorkspaceSettings
     from crunch_cli.requirements import Requirement
 
 CHECK_TIMEOUT_S = 5.0
 
 
-def forbidden_libraries(
-    state: State, workspace: Workspace, requirements: list[Requirement]
-) -> list[str]:
+def forbidden_libraries(settings: WorkspaceSettings, requirements: list[Requirement]) -> list[str]:
     """The requirements the workspace's hub does not allow; none when it is unreachable."""
-    from crunch_cli.api import HubClient
     from crunch_cli.push.submit import forbidden_libraries as check
 
-    client = HubClient(state.hub_url(workspace), timeout=CHECK_TIMEOUT_S, retries=0)
+    client = settings.public_client(timeout=CHECK_TIMEOUT_S, retries=0)
     try:
         return check(client, requirements)
     except HubUnreachableError as error:
@@ -38,14 +34,14 @@ def forbidden_libraries(
         return []
 
 
-def warn_forbidden_requirements(state: State, workspace: Workspace) -> None:
+def warn_forbidden_requirements(settings: WorkspaceSettings) -> None:
     """One warning per library of requirements.txt the hub would refuse at push time."""
     from crunch_cli.requirements import REQUIREMENTS_FILE, parse_requirements_file
 
-    path = workspace.root / REQUIREMENTS_FILE
+    path = settings.workspace.root / REQUIREMENTS_FILE
     if not path.is_file():
         return
-    for name in forbidden_libraries(state, workspace, parse_requirements_file(path.read_text())):
+    for name in forbidden_libraries(settings, parse_requirements_file(path.read_text())):
         echo(
             f"warning: {name} (requirements.txt) is not allowed on this competition: "
             "`crunch push` will refuse it",
@@ -61,15 +57,13 @@ def check_round(value: str) -> str:
     raise typer.BadParameter("@current, @last or a round number")
 
 
-def require_current_round(state: State, workspace: Workspace, value: str) -> None:
+def require_current_round(settings: WorkspaceSettings, value: str) -> None:
     """The data of the current round is the only data there is to download or test on: a
     round number is accepted when it is that round's."""
     if not value.isdigit():
         return
-    from crunch_cli.api import HubClient
-
-    competition = workspace.config.competition_name
-    current = HubClient(state.hub_url(workspace)).current_round(competition)["number"]
+    competition = settings.config.competition_name
+    current = settings.public_client().current_round()["number"]
     if int(value) != current:
         raise WorkspaceError(
             f"round {value} has no data to use: only the current round of {competition}, "

@@ -12,6 +12,7 @@ from crunch_cli.cli.state import State
 from crunch_cli.workspace import Workspace
 
 if TYPE_CHECKING:
+    from crunch_cli.environments import WorkspaceSettings
     from crunch_cli.push.bundle import Bundle
     from crunch_cli.push.upload import UploadCache
 
@@ -66,7 +67,8 @@ def push(
     from crunch_cli.push.upload import CACHE_FILE, CHUNK_SIZE, UploadCache
 
     state: State = ctx.obj
-    workspace = Workspace.find()
+    settings = state.workspace()
+    workspace = settings.workspace
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(
         workspace,
@@ -82,7 +84,7 @@ def push(
     if dry or export:
         if dry:
             _print_manifest(bundle, cache)
-            _check_libraries(state, workspace, bundle)
+            _check_libraries(settings, bundle)
         if export:
             from crunch_cli.push.export import export_zip
 
@@ -96,7 +98,7 @@ def push(
     from crunch_cli.cli.output import UploadProgress
     from crunch_cli.push.submit import submit
 
-    _workspace, client = state.workspace_client()
+    client = settings.client()
     with UploadProgress() as progress:
         submission, sent = submit(
             client,
@@ -122,12 +124,12 @@ def push(
         raise_if_failed(finished)
 
 
-def _check_libraries(state: State, workspace: Workspace, bundle: "Bundle") -> None:
+def _check_libraries(settings: "WorkspaceSettings", bundle: "Bundle") -> None:
     """What the real push would refuse, said by the dry run (skipped if the hub is away)."""
     from crunch_cli.cli.libraries import forbidden_libraries
     from crunch_cli.errors import PushError
 
-    forbidden = forbidden_libraries(state, workspace, bundle.requirements)
+    forbidden = forbidden_libraries(settings, bundle.requirements)
     if forbidden:
         raise PushError(
             "not allowed on this competition: " + ", ".join(forbidden),

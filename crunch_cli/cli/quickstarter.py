@@ -34,7 +34,7 @@ def _type(quickstarter: dict[str, object]) -> str:
 def list_quickstarters(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the competition's quickstarters."""
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
+    client = state.workspace().client()
     quickstarters = client.quickstarters()
     if as_json:
         print_json(quickstarters)
@@ -65,7 +65,7 @@ def show(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) ->
     from crunch_cli.quickstarters import get
 
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
+    client = state.workspace().client()
     quickstarter = get(client, name)
     if as_json:
         print_json(quickstarter)
@@ -94,12 +94,12 @@ def apply(
     from crunch_cli.quickstarters import apply as apply_quickstarter
 
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
+    settings = state.workspace()
     with DownloadProgress() as progress:
         applied = apply_quickstarter(
-            client,
+            settings.client(),
             name,
-            directory or workspace.root,
+            directory or settings.workspace.root,
             overwrite=overwrite,
             progress=progress,
         )

@@ -11,7 +11,7 @@ from crunch_cli.cli.state import State
 def quota(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the project's submission and compute quotas."""
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
+    client = state.workspace().client()
     submit, compute = client.submit_quota(), client.compute_quota()
     if as_json:
         print_json({"submit": submit, "compute": compute})

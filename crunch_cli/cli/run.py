@@ -51,7 +51,7 @@ class _OptionalValueCommand(typer.core.TyperCommand):
 
 def _project(ctx: typer.Context) -> "ProjectClient":
     state: State = ctx.obj
-    return state.workspace_client()[1]
+    return state.workspace().client()
 
 
 def watch(client: "ProjectClient", run_id: int, *, timeout: float | None) -> dict[str, Any]:
@@ -339,20 +339,22 @@ def _in_unit(unit: dict[str, Any] | None, value: float | None, missing: str) -> 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show this workspace's competition, project, limits and today's quota."""
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    config = workspace.config
+    settings = state.workspace()
+    client = settings.client()
     competition = client.competition()
     quota = client.submit_quota()
     if as_json:
-        print_json({"competition": competition, "project": config.to_json(), "quota": quota})
+        print_json(
+            {"competition": competition, "project": settings.config.to_json(), "quota": quota}
+        )
         return
     daily = quota.get("submissionsPerDay") or {}
     left = max(0, (daily.get("maximum") or 0) - (daily.get("current") or 0))
     lines = [
         ("competition", f"{competition['name']} ({competition.get('format', '')})"),
-        ("project", f"{config.project_name} (user {config.user_id})"),
+        ("project", f"{client.project_name} (user {client.user_id})"),
         ("hub", client.base_url),
-        ("website", ctx.obj.web_url()),
+        ("website", state.settings.web_url()),
         ("code limit", human_size((quota.get("codeFiles") or {}).get("totalSize") or 0)),
         ("model limit", human_size((quota.get("modelFiles") or {}).get("totalSize") or 0)),
         ("submissions", f"{daily.get('current', 0)} today, {left} left"),

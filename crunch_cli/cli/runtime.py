@@ -21,7 +21,7 @@ def list_runtimes(
 ) -> None:
     """List the runtimes (CPU, GPU) and whether your submission may use them."""
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
+    client = state.workspace().client()
     try:
         options: list[dict[str, Any]] = client.runtime_options(submission)
     except NotFoundError as error:

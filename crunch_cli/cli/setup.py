@@ -12,7 +12,7 @@ from crunch_cli.cli.libraries import check_round, require_current_round
 from crunch_cli.cli.output import DownloadProgress, echo, print_skipped
 from crunch_cli.cli.state import State
 from crunch_cli.errors import WorkspaceError
-from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY, Workspace
+from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 if TYPE_CHECKING:
     from crunch_cli.setup_project import SetupResult
@@ -115,7 +115,7 @@ def setup(
             competition=competition,
             project=project,
             token=_read_token(token),
-            base_url=state.base_url(),
+            base_url=state.settings.base_url(),
             directory=_directory(directory, competition, project),
             force=force,
             with_data=not no_data,
@@ -124,7 +124,7 @@ def setup(
             include_model=include_model or not no_model,
             submission=restore,
             progress=progress,
-            competitions_source=state.competitions_source,
+            competitions_source=state.settings.competitions_source,
         )
     where = _report(result)
     if not state.hide_tips:
@@ -151,14 +151,14 @@ def init(
             competition=competition,
             project=project,
             token=_read_token(token),
-            base_url=state.base_url(),
+            base_url=state.settings.base_url(),
             directory=_directory(directory, competition, project),
             force=force,
             with_data=not no_data,
             model_directory=model_directory,
             submission=None,
             progress=progress,
-            competitions_source=state.competitions_source,
+            competitions_source=state.settings.competitions_source,
         )
     where = _report(result)
     if not state.hide_tips:
@@ -198,7 +198,7 @@ def setup_notebook(
             competition=competition,
             project=project,
             token=_read_token(token),
-            base_url=state.base_url(),
+            base_url=state.settings.base_url(),
             directory=Path.cwd(),
             in_place=True,
             with_data=not no_data,
@@ -207,7 +207,7 @@ def setup_notebook(
             include_model=not no_model,
             submission=restore,
             progress=progress,
-            competitions_source=state.competitions_source,
+            competitions_source=state.settings.competitions_source,
         )
     _report(result)
     if not state.hide_tips:
@@ -262,16 +262,17 @@ def download(
     from crunch_cli.download import Outcome, download_data
 
     state: State = ctx.obj
-    workspace, client = state.workspace_client()
-    require_current_round(state, workspace, round_number)
+    settings = state.workspace()
+    require_current_round(settings, round_number)
+    workspace = settings.workspace
     with DownloadProgress() as progress:
         outcomes = download_data(
-            client,
+            settings.client(),
             workspace,
             size_variant=size,
             force=force,
             progress=progress,
-            competitions_source=state.competitions_source,
+            competitions_source=settings.competitions_source,
         )
     fresh = sum(outcome is not Outcome.UP_TO_DATE for outcome in outcomes.values())
     echo(
@@ -296,9 +297,9 @@ def update_token(
     from crunch_cli.setup_project import renew_token
 
     state: State = ctx.obj
-    workspace = Workspace.find()
-    renew_token(workspace, _read_token(token), base_url=state.hub_url(workspace))
-    echo(f"Token updated in {_relative(workspace.metadata_dir)}")
+    settings = state.workspace()
+    renew_token(settings, _read_token(token))
+    echo(f"Token updated in {_relative(settings.workspace.metadata_dir)}")
 
 
 def setup_command(ctx: typer.Context) -> None:
@@ -307,8 +308,7 @@ def setup_command(ctx: typer.Context) -> None:
     from crunch_cli.setup_project import setup_command as make_setup_command
 
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
-    line, valid_until = make_setup_command(client)
+    line, valid_until = make_setup_command(state.workspace().client())
     typer.echo(line)  # the one line meant to carry a token: not masked
     echo(
         f"It works once, until {valid_until:%Y-%m-%d %H:%M:%S} UTC; "

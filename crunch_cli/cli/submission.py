@@ -1,7 +1,7 @@
 """`crunch submission list|show|checkout` and `crunch whitelist search|validate|request`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,15 @@ from crunch_cli.cli.output import (
     submission_selector,
 )
 from crunch_cli.cli.state import State
+
+if TYPE_CHECKING:
+    from crunch_cli.api import ProjectClient
+
+
+def _client(ctx: typer.Context) -> "ProjectClient":
+    state: State = ctx.obj
+    return state.workspace().client()
+
 
 app = typer.Typer(
     name="submission", help="Your pushed submissions.", no_args_is_help=True, rich_markup_mode=None
@@ -39,7 +48,7 @@ def list_submissions(
     as_json: JsonOption = False,
 ) -> None:
     """List your submissions, newest first."""
-    _workspace, client = ctx.obj.workspace_client()
+    client = _client(ctx)
     submissions = client.submissions()
     submissions = sorted(submissions, key=lambda submission: submission["number"], reverse=True)
     submissions = limited(submissions, None if show_all else limit, "submissions")
@@ -69,7 +78,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one submission and its files."""
-    _workspace, client = ctx.obj.workspace_client()
+    client = _client(ctx)
     submission = client.submission(submission_selector(number))
     files = client.submission_files(submission["number"])
     if as_json:
@@ -100,14 +109,16 @@ def checkout(
     """Restore a submission's files into this workspace (never touches data/ or .crunchdao/)."""
     from crunch_cli.submissions import checkout as checkout_files
 
-    workspace, client = ctx.obj.workspace_client()
+    state: State = ctx.obj
+    settings = state.workspace()
+    client = settings.client()
     resolved = submission_selector(number)
     if resolved == "@last":
         resolved = client.submission("@last")["number"]
     with DownloadProgress() as progress:
         result = checkout_files(
             client,
-            workspace,
+            settings.workspace,
             number=int(resolved),
             paths=files or None,
             include_model=include_model,
@@ -149,10 +160,8 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search the hub's library whitelist."""
-    from crunch_cli.api import HubClient
-
     state: State = ctx.obj
-    found = HubClient(state.nearby_base_url()).libraries(name.replace("*", "%"), language=language)
+    found = state.settings.hub().libraries(name.replace("*", "%"), language=language)
     libraries = limited(found, None if show_all else limit, "libraries")
     if as_json:
         print_json(libraries)
@@ -175,12 +184,11 @@ def validate(
     language: LanguageOption = "PYTHON",
 ) -> None:
     """Check a requirements.txt against the whitelist (exit 1 if anything is not allowed)."""
-    from crunch_cli.api import HubClient
     from crunch_cli.push.submit import forbidden_libraries
     from crunch_cli.requirements import parse_requirements_file
 
     state: State = ctx.obj
-    client = HubClient(state.nearby_base_url())
+    client = state.settings.hub()
     path = requirements if requirements.is_absolute() else Path.cwd() / requirements
     try:
         text = path.read_text()
@@ -231,9 +239,8 @@ def request(
     if not name and not alias:
         raise typer.BadParameter("give --name, --alias or both", param_hint="--name")
     state: State = ctx.obj
-    _workspace, client = state.workspace_client()
     created = request_library(
-        client,
+        state.workspace().client(),
         name=name,
         alias=alias,
         language=language,

@@ -7,7 +7,6 @@ import typer
 from crunch_cli.cli.libraries import check_round, require_current_round, warn_forbidden_requirements
 from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
-from crunch_cli.workspace import Workspace
 
 
 def _echo_output(source: str, line: str) -> None:
@@ -103,10 +102,10 @@ def test(
     from crunch_cli.runner.summary import failure_lines, render
 
     state: State = ctx.obj
-    workspace = Workspace.find()
-    require_current_round(state, workspace, round_number)
+    settings = state.workspace()
+    require_current_round(settings, round_number)
     if not skip_library_check:
-        warn_forbidden_requirements(state, workspace)
+        warn_forbidden_requirements(settings)
     options = TestOptions(
         main_file=main_file,
         model_directory=model_directory,
@@ -120,7 +119,7 @@ def test(
         checks=not no_checks,
         determinism_check=determinism_check or not no_determinism_check,
     )
-    report = test_workspace(workspace, options, _echo_output)
+    report = test_workspace(settings.workspace, options, _echo_output)
     Console(soft_wrap=True).print(render(report))
     for line in failure_lines(report):
         echo(line, fg="red", err=True)
