@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crunch_cli import __version__
-from crunch_cli.hub import web, whitelist
+from crunch_cli.hub import db, web, whitelist
 from crunch_cli.hub.errors import error_response, install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.hosts import HostGuard
@@ -114,17 +114,29 @@ class RequestLimit:
 
 
 async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
-    """SQLite gave up waiting for its write lock, or no pooled connection freed up in
-    time: the transaction was rolled back, so the request can be sent again as it was.
+    """The database gave up waiting for a lock (SQLite's write lock, a row lock on
+    PostgreSQL), or no pooled connection freed up in time: the transaction was rolled
+    back, so the request can be sent again as it was.
     """
-    reason = str(getattr(error, "orig", ""))
-    if isinstance(error, PoolTimeoutError) or "database is locked" in reason:
+    if isinstance(error, PoolTimeoutError) or (
+        isinstance(error, OperationalError) and db.is_busy(error)
+    ):
         return busy_response("the hub's database is busy; try again")
-    if "database or disk is full" in reason:
+    if isinstance(error, OperationalError) and db.is_full(error):
         return error_response(
             507, "INSUFFICIENT_STORAGE", "no space left for the hub's database: try again later"
         )
     raise error
+
+
+async def _unstorable_value(_request: Request, _error: Exception) -> JSONResponse:
+    """A value the database refuses (PostgreSQL checks the length of every VARCHAR, which
+    SQLite does not): the request is wrong, not the hub."""
+    return error_response(
+        400,
+        "VALIDATION_FAILED",
+        "invalid request: a value in it is too long or out of range for the hub's database",
+    )
 
 
 def create_app(settings: HubSettings) -> FastAPI:
@@ -167,6 +179,7 @@ def create_app(settings: HubSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(PoolTimeoutError, _database_busy)
+    app.add_exception_handler(DataError, _unstorable_value)
     for module in ROUTERS:
         app.include_router(module.router)
     modules.install(app, settings)

@@ -38,6 +38,10 @@ VERSION_TABLE = "alembic_version"
 LEGACY_MARKER = "competitions"
 # pg_advisory_lock's key: any 64-bit number no other program on the database uses.
 ADVISORY_LOCK_KEY = 0x6372756E63685F68  # "crunch_h"
+# PostgreSQL gave up on a transaction that succeeds when sent again: a lock not granted
+# within lock_timeout, a serialization failure, a deadlock.
+_RETRY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
+_DISK_FULL_SQLSTATE = "53100"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +198,24 @@ def _foreign_keys_off(connection: Connection) -> Iterator[None]:
             )
     finally:
         driver.execute("PRAGMA foreign_keys=ON")
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """The database gave up on the transaction for now (SQLite's write lock, PostgreSQL's
+    lock timeout or a deadlock): it was rolled back, and may be sent again as it was."""
+    reason = error.orig
+    return "database is locked" in str(reason) or _sqlstate(reason) in _RETRY_SQLSTATES
+
+
+def is_full(error: DBAPIError) -> bool:
+    """The disk under the database is full."""
+    reason = error.orig
+    return "database or disk is full" in str(reason) or _sqlstate(reason) == _DISK_FULL_SQLSTATE
+
+
+def _sqlstate(reason: object) -> str | None:
+    code = getattr(reason, "sqlstate", None)
+    return code if isinstance(code, str) else None
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:

@@ -68,6 +68,27 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc)
 
 
+class Str(TypeDecorator[str]):
+    """A string any database can store: PostgreSQL refuses NUL characters, which a run's
+    output or a message may hold, so there they are stored as U+FFFD (the replacement
+    character). A look-up with one then finds nothing, as on SQLite."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
+
+class LongStr(Str):
+    """`Str` without a length limit (TEXT)."""
+
+    impl = Text
+    cache_ok = True
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Foreign keys take their type from here, not from the column they point at.
@@ -78,7 +99,7 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
-    login: Mapped[str] = mapped_column(String(100), unique=True)
+    login: Mapped[str] = mapped_column(Str(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -86,16 +107,16 @@ class Competition(Base):
     __tablename__ = "competitions"
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-    short_description: Mapped[str] = mapped_column(Text, default="")
-    format: Mapped[str] = mapped_column(String(20))
-    metric: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(Str(100), unique=True)
+    display_name: Mapped[str] = mapped_column(Str(200))
+    short_description: Mapped[str] = mapped_column(LongStr, default="")
+    format: Mapped[str] = mapped_column(Str(20))
+    metric: Mapped[str] = mapped_column(Str(20))
     embargo: Mapped[int] = mapped_column(Int64, default=0)
-    id_column: Mapped[str] = mapped_column(String(100))
-    moon_column: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    target_column: Mapped[str] = mapped_column(String(100))
-    prediction_column: Mapped[str] = mapped_column(String(100))
+    id_column: Mapped[str] = mapped_column(Str(100))
+    moon_column: Mapped[str | None] = mapped_column(Str(100), nullable=True)
+    target_column: Mapped[str] = mapped_column(Str(100))
+    prediction_column: Mapped[str] = mapped_column(Str(100))
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     splits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     run_time_limit_seconds: Mapped[int] = mapped_column(Int64)
@@ -138,7 +159,7 @@ class Phase(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
-    type: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(Str(20))
     start: Mapped[datetime] = mapped_column(UtcDateTime)
     end: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -153,11 +174,11 @@ class DataFile(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
-    key: Mapped[str] = mapped_column(String(50))
-    name: Mapped[str] = mapped_column(String(200))
-    blob_key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(Str(50))
+    name: Mapped[str] = mapped_column(Str(200))
+    blob_key: Mapped[str] = mapped_column(Str(200))
     size: Mapped[int] = mapped_column(Int64)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(Str(64))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
     competition: Mapped[Competition] = relationship(back_populates="data_files")
@@ -168,8 +189,8 @@ class Check(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
-    function: Mapped[str] = mapped_column(String(50))
-    scope: Mapped[str] = mapped_column(String(10), default="ROOT")
+    function: Mapped[str] = mapped_column(Str(50))
+    scope: Mapped[str] = mapped_column(Str(10), default="ROOT")
     order: Mapped[int] = mapped_column(Int64)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -183,7 +204,7 @@ class Project(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Str(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     competition: Mapped[Competition] = relationship()
@@ -197,7 +218,7 @@ class CloneToken(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(Str(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -212,8 +233,8 @@ class ProjectToken(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    type: Mapped[str] = mapped_column(String(20), default="PERMANENT")
+    token_sha256: Mapped[str] = mapped_column(Str(64), unique=True)
+    type: Mapped[str] = mapped_column(Str(20), default="PERMANENT")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -230,15 +251,15 @@ class Upload(Base):
 
     __tablename__ = "uploads"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(Str(40), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Str(500))
     size: Mapped[int] = mapped_column(Int64)
-    media_type: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(Str(200))
     encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="PENDING")
-    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(Str(20), default="PENDING")
+    status_message: Mapped[str | None] = mapped_column(LongStr, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(Str(64), nullable=True)
     received_bytes: Mapped[int] = mapped_column(Int64, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -259,7 +280,7 @@ class UploadChunk(Base):
     offset: Mapped[int] = mapped_column(Int64)
     size: Mapped[int] = mapped_column(Int64)
     # sha256 of the bytes last PUT for this chunk (the ETag); `completed` once confirmed.
-    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(Str(64), nullable=True)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
@@ -273,12 +294,12 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     number: Mapped[int] = mapped_column(Int64)
-    type: Mapped[str] = mapped_column(String(20))
-    message: Mapped[str] = mapped_column(Text, default="")
-    main_file_path: Mapped[str] = mapped_column(String(500))
-    model_directory_path: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(Str(20))
+    message: Mapped[str] = mapped_column(LongStr, default="")
+    main_file_path: Mapped[str] = mapped_column(Str(500))
+    model_directory_path: Mapped[str] = mapped_column(Str(500))
     total_size: Mapped[int] = mapped_column(Int64)
-    submitter_imprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    submitter_imprint: Mapped[str | None] = mapped_column(Str(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship()
@@ -297,12 +318,12 @@ class SubmissionFile(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
-    kind: Mapped[str] = mapped_column(String(10))
-    path: Mapped[str] = mapped_column(String(500))
-    blob_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(Str(10))
+    path: Mapped[str] = mapped_column(Str(500))
+    blob_key: Mapped[str] = mapped_column(Str(200))
     size: Mapped[int] = mapped_column(Int64)
-    sha256: Mapped[str] = mapped_column(String(64))
-    media_type: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(Str(64))
+    media_type: Mapped[str] = mapped_column(Str(200))
 
     submission: Mapped[Submission] = relationship(back_populates="files")
 
@@ -320,20 +341,20 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
-    status: Mapped[str] = mapped_column(String(20), default="CREATED", index=True)
+    status: Mapped[str] = mapped_column(Str(20), default="CREATED", index=True)
     success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     terminated: Mapped[bool] = mapped_column(Boolean, default=False)
-    exit_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    exit_reason: Mapped[str | None] = mapped_column(Str(20), nullable=True)
     exit_code: Mapped[int | None] = mapped_column(Int64, nullable=True)
-    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_message: Mapped[str | None] = mapped_column(LongStr, nullable=True)
     train_frequency: Mapped[int] = mapped_column(Int64, default=1)
     force_first_train: Mapped[bool] = mapped_column(Boolean, default=True)
-    metric: Mapped[str] = mapped_column(String(20))
+    metric: Mapped[str] = mapped_column(Str(20))
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    worker: Mapped[str | None] = mapped_column(Str(200), nullable=True)
 
     project: Mapped[Project] = relationship()
     submission: Mapped[Submission] = relationship()
@@ -349,8 +370,8 @@ class RunMetric(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
     position: Mapped[int] = mapped_column(Int64)
-    name: Mapped[str] = mapped_column(String(100))
-    target: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Str(100))
+    target: Mapped[str] = mapped_column(Str(100))
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     details: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
@@ -363,8 +384,8 @@ class RunModule(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(Str(20))
+    sha256: Mapped[str] = mapped_column(Str(64))
 
 
 class RunLog(Base):
@@ -374,9 +395,9 @@ class RunLog(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    emitter: Mapped[str] = mapped_column(String(10))
+    emitter: Mapped[str] = mapped_column(Str(10))
     error: Mapped[bool] = mapped_column(Boolean, default=False)
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(LongStr)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -391,10 +412,10 @@ class CompetitionModule(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    blob_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(Str(20))
+    blob_key: Mapped[str] = mapped_column(Str(200))
     size: Mapped[int] = mapped_column(Int64)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(Str(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -413,7 +434,7 @@ class CompetitionMetric(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     position: Mapped[int] = mapped_column(Int64)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Str(100))
     lower_is_better: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -428,8 +449,8 @@ class Quickstarter(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Str(100))
+    title: Mapped[str] = mapped_column(Str(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     files: Mapped[list[QuickstarterFile]] = relationship(
@@ -450,10 +471,10 @@ class QuickstarterFile(Base):
         ForeignKey("quickstarters.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Int64)
-    name: Mapped[str] = mapped_column(String(255))
-    blob_key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Str(255))
+    blob_key: Mapped[str] = mapped_column(Str(200))
     size: Mapped[int] = mapped_column(Int64)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(Str(64))
 
     quickstarter: Mapped[Quickstarter] = relationship(back_populates="files")
 
@@ -470,13 +491,13 @@ class LibraryRequest(Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    alias: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    language: Mapped[str] = mapped_column(String(10))
-    gpu_requirement: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    additional_details: Mapped[str | None] = mapped_column(Text, nullable=True)
-    verdict: Mapped[str] = mapped_column(String(20), default="PENDING", index=True)
-    verdict_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    name: Mapped[str | None] = mapped_column(Str(100), nullable=True)
+    alias: Mapped[str | None] = mapped_column(Str(100), nullable=True)
+    language: Mapped[str] = mapped_column(Str(10))
+    gpu_requirement: Mapped[str | None] = mapped_column(Str(20), nullable=True)
+    additional_details: Mapped[str | None] = mapped_column(LongStr, nullable=True)
+    verdict: Mapped[str] = mapped_column(Str(20), default="PENDING", index=True)
+    verdict_reason: Mapped[str | None] = mapped_column(LongStr, nullable=True)
     verdict_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from crunch_cli.errors import InsufficientStorageError
+from crunch_cli.hub import db
 from crunch_cli.hub.blobs import is_disk_full, upload_key, upload_lock_key
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.models import Project, Upload, UploadChunk, utcnow
@@ -383,9 +384,7 @@ def insufficient_storage_as_507() -> Iterator[None]:
     except InsufficientStorageError as error:
         raise HubApiError(507, "INSUFFICIENT_STORAGE", error.message) from error
     except (OSError, OperationalError) as error:
-        full = is_disk_full(error) or (
-            isinstance(error, OperationalError) and "database or disk is full" in str(error)
-        )
+        full = is_disk_full(error) or (isinstance(error, OperationalError) and db.is_full(error))
         if not full:
             raise
         raise HubApiError(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+pytestmark = pytest.mark.both_databases
+
 COMPETITION = "demo-timeseries"
 
 # HUB_API.md, "Fields the public client requires".

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
 from test_hub_runs import GOOD, push, training_does
 from test_hub_runs_lifecycle import wait_until
 
 from crunch_cli.hub.routes.runs import MAX_LOG_PAGE
 from crunch_cli.hub.runlogs import HEAD_LINES, MAX_LINE_LENGTH, TAIL_LINES
+
+pytestmark = pytest.mark.both_databases
 
 if TYPE_CHECKING:
     from conftest import Caller

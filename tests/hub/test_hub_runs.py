@@ -15,6 +15,8 @@ from crunch_cli.hub.demo import NAMES
 from crunch_cli.hub.models import Competition, Project, Run, Submission, utcnow
 from crunch_cli.hub.store import HubStore
 
+pytestmark = pytest.mark.both_databases
+
 if TYPE_CHECKING:
     from conftest import Caller
 

@@ -14,6 +14,8 @@ from test_hub_runs import GOOD, push, training_does, user_lines
 from crunch_cli.hub.models import Run
 from crunch_cli.hub.store import HubStore
 
+pytestmark = pytest.mark.both_databases
+
 if TYPE_CHECKING:
     from conftest import Caller
 

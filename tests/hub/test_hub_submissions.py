@@ -8,6 +8,8 @@ import hashlib
 import pytest
 import requests
 
+pytestmark = pytest.mark.both_databases
+
 MAIN = b"def train():\n    pass\n\n\ndef infer():\n    pass\n"
 CODE = {"main.py": MAIN, "requirements.txt": b"pandas\nscikit-learn==1.5\n"}
 MODEL = {"model.joblib": b"\x00" * 4096, "nested/weights.bin": b"\x01" * 100}

@@ -10,7 +10,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+import pytest
 import requests
+
+pytestmark = pytest.mark.both_databases
 
 CONTENT = os.urandom(2500)
 
