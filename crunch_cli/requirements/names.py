@@ -1,8 +1,9 @@
 """Which distribution provides an imported module.
 
-The order is: the installed environment (`importlib.metadata.packages_distributions`),
-then a small table of well-known import names that differ from their distribution, then
-the module name itself. The hub's whitelist, when reachable, comes before all of these
+The order is: the few modules whose distribution on the platform is not the one installed
+here, the installed environment (`importlib.metadata.packages_distributions`), then a
+small table of well-known import names that differ from their distribution, then the
+module name itself. The hub's whitelist, when reachable, comes before all of these
 (`crunch_cli.requirements.resolve`).
 """
 
@@ -11,6 +12,10 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Mapping, Sequence
+
+# `crunch` is installed here by this tool (crunch-cli-hub), but the platform installs the
+# public client under the name its whitelist knows: what runs here is no guide.
+PLATFORM_NAMES: Mapping[str, str] = {"crunch": "crunch-cli"}
 
 # Import name -> distribution, for the libraries people import most often under another
 # name; used when the package is not installed here (a notebook written elsewhere).
@@ -21,6 +26,7 @@ ALIASES: Mapping[str, str] = {
     "PIL": "pillow",
     "attr": "attrs",
     "bs4": "beautifulsoup4",
+    "castle": "gcastle",
     "cv2": "opencv-python",
     "dateutil": "python-dateutil",
     "docx": "python-docx",
@@ -37,6 +43,7 @@ ALIASES: Mapping[str, str] = {
     "serial": "pyserial",
     "skimage": "scikit-image",
     "sklearn": "scikit-learn",
+    "sklego": "scikit-lego",
     "slugify": "python-slugify",
     "talib": "TA-Lib",
     "umap": "umap-learn",
@@ -68,6 +75,8 @@ def module_to_distribution(
     """
     from packaging.utils import canonicalize_name
 
+    if module in PLATFORM_NAMES:
+        return PLATFORM_NAMES[module]
     providers = sorted(
         set((installed_distributions() if installed is None else installed).get(module, ()))
     )
