@@ -21,6 +21,14 @@ _PIP = re.compile(r"pip3?\s+(?P<word>[A-Za-z_]\w*)")
 # `files = !ls data` and `result = %timeit -o f()` capture a magic's output.
 _CAPTURE = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 
+# Cell magics that run their body as Python in the kernel (timing, profiling, capturing
+# its output): what the body imports and defines exists afterwards, so a `def train()`
+# written under `%%time` must reach the script. (`%%timeit` runs the body inside a timing
+# function, but its definitions are still what the user meant to submit.) Every other cell
+# magic gets another language (`%%bash`, `%%html`, `%%writefile`'s file) or runs the body
+# elsewhere (`%%script python3`): the whole cell is commented out.
+PYTHON_CELL_MAGICS = frozenset({"capture", "debug", "memit", "prun", "time", "timeit"})
+
 _BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
@@ -98,18 +106,26 @@ def _commented(line: str) -> str:
     return f"{indent}pass  #{body}" if indent else f"#{line}"
 
 
-def is_cell_magic(source: str) -> bool:
-    """`%%bash`, `%%writefile f`, `%%time`...: the first line decides for the whole cell."""
+def _cell_magic(source: str) -> str | None:
+    """`bash` for a `%%bash` cell, `writefile` for `%%writefile f`...: the first line that
+    is not blank decides for the whole cell. None when it is no cell magic."""
     for line in source.split("\n"):
         if line.strip():
-            return line.lstrip().startswith("%%")
-    return False
+            stripped = line.lstrip()
+            if not stripped.startswith("%%"):
+                return None
+            words = stripped[2:].split(maxsplit=1)
+            return words[0] if words else ""
+    return None
 
 
-def comment_cell_magic(source: str) -> str:
-    # The body of `%%writefile` or `%%bash` is not Python, and even `%%time`'s body ran
-    # under the magic's control: none of it is run as code.
-    return "\n".join(f"#{line}" if line.strip() else line for line in source.split("\n"))
+def _comment_cell_magic(source: str, name: str) -> str:
+    lines = source.split("\n")
+    if name not in PYTHON_CELL_MAGICS:
+        return "\n".join(f"#{line}" if line.strip() else line for line in lines)
+    first = next(number for number, line in enumerate(lines) if line.strip())
+    body = comment_line_magics("\n".join(lines[first + 1 :]))
+    return "\n".join([*lines[:first], f"#{lines[first]}", body])
 
 
 def comment_line_magics(source: str) -> str:
@@ -143,6 +159,7 @@ def _is_help(code: str) -> bool:
 
 def comment_magics(source: str) -> str:
     """The cell with every IPython-only line commented out, same number of lines."""
-    if is_cell_magic(source):
-        return comment_cell_magic(source)
+    name = _cell_magic(source)
+    if name is not None:
+        return _comment_cell_magic(source, name)
     return comment_line_magics(source)

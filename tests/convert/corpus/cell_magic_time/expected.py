@@ -1,3 +1,3 @@
 #%%time
-#import os
+import os
 #model.fit(X)
