@@ -23,7 +23,9 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def read_embedded_file(cell: Cell) -> tuple[str, str] | None:
-    """(normalised path, stripped content) of an embed cell, None for other markdown."""
+    """(normalised path, content) of an embed cell, None for other markdown. The content is
+    every character after the closing `---` line: a file's leading indentation and its
+    final newline matter (YAML, Makefiles, scripts), so nothing is trimmed."""
     lines = cell.source.split("\n")
     if lines[0].rstrip() != DIVIDER:
         return None
@@ -36,7 +38,7 @@ def read_embedded_file(cell: Cell) -> tuple[str, str] | None:
         header.append(line)
     else:
         return None
-    content = "\n".join(lines[len(header) + 2 :]).strip()
+    content = "\n".join(lines[len(header) + 2 :])
     return _path(cell, _header(cell, "\n".join(header))), content
 
 

@@ -164,7 +164,7 @@ def test_convert_writes_embedded_files_beside_the_script(crunch, tmp_path):
     result = crunch("convert", "model.ipynb", "out/main.py", "--write-embedded-files")
 
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out" / "config" / "params.yaml").read_text() == "rate: 0.1"
+    assert (tmp_path / "out" / "config" / "params.yaml").read_text() == "rate: 0.1\n"
     assert (tmp_path / "out" / "main.py").read_text() == "import os\n"
 
 
