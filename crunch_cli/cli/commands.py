@@ -12,40 +12,49 @@ import typer
 from crunch_cli.cli import (
     convert,
     demo,
+    download,
     hub,
-    hubinfo,
+    init,
+    leaderboard,
+    list_competitions,
     organizer,
+    ping,
     push,
     quickstarter,
     quota,
     run,
     runtime,
     setup,
+    setup_command,
+    setup_notebook,
+    status,
     submission,
     test,
+    update_token,
+    whitelist,
 )
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo.demo)
     app.command("setup")(setup.setup)
-    app.command("init")(setup.init)
-    app.command("setup-notebook")(setup.setup_notebook)
-    app.command("download")(setup.download)
-    app.command("update-token")(setup.update_token)
-    app.command("setup-command")(setup.setup_command)
-    app.command("list")(hubinfo.list_competitions)
+    app.command("init")(init.init)
+    app.command("setup-notebook")(setup_notebook.setup_notebook)
+    app.command("download")(download.download)
+    app.command("update-token")(update_token.update_token)
+    app.command("setup-command")(setup_command.setup_command)
+    app.command("list")(list_competitions.list_competitions)
     app.command("convert")(convert.convert)
     app.command("test")(test.test)
     app.command("push")(push.push)
     app.add_typer(submission.app)
     app.add_typer(run.app)
-    app.command("leaderboard")(run.leaderboard)
-    app.command("status")(run.status)
+    app.command("leaderboard")(leaderboard.leaderboard)
+    app.command("status")(status.status)
     app.command("quota")(quota.quota)
     app.add_typer(runtime.app)
     app.add_typer(quickstarter.app)
-    app.add_typer(submission.whitelist_app)
-    app.command("ping")(hubinfo.ping)
+    app.add_typer(whitelist.app)
+    app.command("ping")(ping.ping)
     app.add_typer(hub.app)
     app.add_typer(organizer.app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -72,6 +73,14 @@ def submission_selector(value: str) -> int | str:
         return int(value)
     except ValueError:
         raise typer.BadParameter("a submission number, or @last") from None
+
+
+def relative_path(path: Path) -> str:
+    """`path` as the user would type it from the current folder, when it is under it."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
 
 
 def human_size(size: float) -> str:

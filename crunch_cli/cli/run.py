@@ -1,4 +1,6 @@
-"""`crunch run ...`, `crunch leaderboard`, `crunch status`: what the hub did with your code."""
+"""`crunch run create|list|show|logs|wait|terminate`: what the hub did with your code.
+
+`watch` and `report_score` are `crunch push --wait`'s too."""
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +13,6 @@ from crunch_cli.cli.output import (
     ShowAllOption,
     add_row,
     echo,
-    human_size,
     limited,
     print_json,
     submission_selector,
@@ -274,98 +275,3 @@ def terminate(ctx: typer.Context, run_id: RunId) -> None:
         return
     client.terminate_run(run_id)
     echo(f"Run {run_id} terminated")
-
-
-def leaderboard(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show where your project stands, then the competition's leaderboard (best score per
-    project)."""
-    client = _project(ctx)
-    board = client.leaderboard()
-    if as_json:
-        print_json(board)
-        return
-    changes = client.leaderboard_changes(board.get("name", "@default"))
-    targets = changes.get("targets") or []
-    if not targets:
-        echo("leaderboard: your project is not on the leaderboard yet")
-    else:
-        names = {
-            metric["name"]: metric.get("displayName") or metric["name"]
-            for metric in client.metrics()
-        }
-        _print_standing(targets, names)
-    echo()
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("rank", "user", "project", board.get("metric", "score"), "submission", box=None)
-    for entry in board.get("entries", []):
-        mine = entry.get("projectName") == client.project_name and (
-            entry.get("userId") == client.user_id
-        )
-        add_row(
-            table,
-            str(entry["rank"]),
-            str(entry.get("userLogin", "")),
-            str(entry.get("projectName", "")) + (" ←" if mine else ""),
-            f"{entry['score']:.4f}",
-            f"#{entry.get('submissionNumber', '')}",
-        )
-    Console().print(table)
-
-
-def _print_standing(targets: list[dict[str, Any]], metric_names: dict[str, str]) -> None:
-    """crunch-cli 13's lines: per target, its name, the project's rank (the one rewards
-    follow) and its metrics."""
-    for target in targets:
-        echo(f"target: {target.get('displayName') or target.get('name')!r}")
-        rank = (target.get("rewardRank") or {}).get("current")
-        echo(f"  rank: {_in_unit((target.get('rank') or {}).get('unit'), rank, 'unranked')}")
-        for name, metric in (target.get("metrics") or {}).items():
-            value = _in_unit(metric.get("unit"), metric.get("current"), "unavailable")
-            echo(f"  metric: {metric_names.get(name, name)!r}: {value}")
-
-
-def _in_unit(unit: dict[str, Any] | None, value: float | None, missing: str) -> str:
-    """A value with its unit (prefix, decimals, suffix), as crunch-cli 13 writes it."""
-    if value is None:
-        return missing
-    unit = unit or {}
-    scale = unit.get("scale")
-    shown = round(value, scale) if scale else int(value)
-    return f"{unit.get('prefix') or ''}{shown}{unit.get('suffix') or ''}"
-
-
-def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show this workspace's competition, project, limits and today's quota."""
-    state: State = ctx.obj
-    settings = state.workspace()
-    client = settings.client()
-    competition = client.competition()
-    quota = client.submit_quota()
-    if as_json:
-        print_json(
-            {"competition": competition, "project": settings.config.to_json(), "quota": quota}
-        )
-        return
-    daily = quota.get("submissionsPerDay") or {}
-    left = max(0, (daily.get("maximum") or 0) - (daily.get("current") or 0))
-    lines = [
-        ("competition", f"{competition['name']} ({competition.get('format', '')})"),
-        ("project", f"{client.project_name} (user {client.user_id})"),
-        ("hub", client.base_url),
-        ("website", state.settings.web_url()),
-        ("code limit", human_size((quota.get("codeFiles") or {}).get("totalSize") or 0)),
-        ("model limit", human_size((quota.get("modelFiles") or {}).get("totalSize") or 0)),
-        ("submissions", f"{daily.get('current', 0)} today, {left} left"),
-    ]
-    if competition.get("runTimeLimitSeconds"):
-        lines.append(("run limits", _run_limits(competition)))
-    for label, value in lines:
-        echo(f"{label:<13}{value}")
-
-
-def _run_limits(competition: dict[str, Any]) -> str:
-    memory = competition.get("runMemoryLimitMb")
-    seconds = competition["runTimeLimitSeconds"]
-    return f"{seconds} s" + (f", {memory} MiB of memory" if memory else "")

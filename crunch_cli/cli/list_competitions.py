@@ -1,6 +1,5 @@
-"""`crunch ping` and `crunch list`: is the hub there, and what does it offer."""
+"""`crunch list`: the hub's competitions, filtered as crunch-cli 13 filters them."""
 
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,15 +17,6 @@ from crunch_cli.competitions import (
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "y": True, "on": True, "t": True}
 _BOOLEANS |= {"false": False, "0": False, "no": False, "n": False, "off": False, "f": False}
-
-
-def ping(ctx: typer.Context) -> None:
-    """Check that the hub answers (exit 1 when it does not)."""
-    state: State = ctx.obj
-    client = state.settings.hub(timeout=5)
-    started = time.perf_counter()
-    client.competitions()
-    echo(f"{client.base_url} answered in {(time.perf_counter() - started) * 1000:.0f} ms")
 
 
 def _choice(names: tuple[str, ...]) -> Callable[[str | None], str | None]:
