@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from crunch_cli.errors import CrunchError
 from crunch_cli.hub import data_folder, lookups, tokens
 from crunch_cli.hub.competition_modules import StoredModule, store_modules, stored_modules
 from crunch_cli.hub.models import (
+    Base,
     Check,
     Competition,
     CompetitionMetric,
@@ -48,6 +49,7 @@ FORMATS = {built_in.label: format.value for format, built_in in BUILT_IN.items()
 METRICS = tuple(SCORERS)
 ROUND_LENGTH = timedelta(days=365)
 UNSTRUCTURED = "UNSTRUCTURED"
+_Row = TypeVar("_Row", bound=Base)
 DEFAULT_TARGET = "target"
 
 HIDDEN_DIRECTORY = data_folder.HIDDEN_DIRECTORY
@@ -311,16 +313,49 @@ def setup_token_for(
         if admit_new is not None:
             admit_new()
         if user is None:
-            user = User(login=user_login)
-            session.add(user)
-            session.flush()
-        project = Project(competition_id=row.id, user_id=user.id, name=project_name)
-        session.add(project)
-        session.flush()
+            user = _insert_or_find(
+                session,
+                User(login=user_login),
+                lambda: session.scalars(select(User).where(User.login == user_login)).one(),
+            )
+        project = _insert_or_find(
+            session,
+            Project(competition_id=row.id, user_id=user.id, name=project_name),
+            lambda: _existing_project(session, row, user, project_name, admit_new),
+        )
     elif admit_new is not None:
         raise ProjectExistsError(f"project {user_login}/{project_name} already exists")
     _token, plain = tokens.mint_clone_token(session, project, ttl)
     return plain
+
+
+def _insert_or_find(session: Session, new: _Row, existing: Callable[[], _Row]) -> _Row:
+    """Insert `new`, or, when a concurrent transaction inserted its twin first, the twin.
+
+    SQLite lets one writer through at a time, so it never gets there; on PostgreSQL both
+    pass the look-up, the unique constraint stops the second, which waited for the first
+    to commit and so finds its row.
+    """
+    try:
+        with session.begin_nested():
+            session.add(new)
+        return new
+    except IntegrityError:
+        return existing()
+
+
+def _existing_project(
+    session: Session,
+    row: Competition,
+    user: User,
+    name: str,
+    admit_new: Callable[[], None] | None,
+) -> Project:
+    if admit_new is not None:
+        raise ProjectExistsError(f"project {user.login}/{name} already exists")
+    found = lookups.project_named(session, row, user.id, name)
+    assert found is not None, "a unique violation without the row it collided with"
+    return found
 
 
 def _find_competition(session: Session, name: str) -> Competition:
