@@ -88,6 +88,10 @@ def create(
         if body.gpu_requirement is None
         else _choice(body.gpu_requirement, GPU_REQUIREMENTS, "gpuRequirement")
     )
+    # Counting and adding must see every other request of the project: lock its row
+    # (SQLite's BEGIN IMMEDIATE already lets one writer through at a time; PostgreSQL
+    # needs the lock).
+    session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
     pending = session.scalar(
         select(func.count())
         .select_from(LibraryRequest)
