@@ -67,6 +67,7 @@ PREDICTION_FILE = "prediction.parquet"
 # Where a sandboxed run sees its folders.
 INSIDE_CODE = Path("/submission")
 INSIDE_OUTPUT = Path("/output")
+INSIDE_NOTEBOOK = Path("/notebook")
 # Generous for any real model (thread pools of every library on a big machine included),
 # tight for a fork bomb or a descriptor leak.
 MAX_PROCESSES = 1024
@@ -246,7 +247,17 @@ def execute(
     submission's faults, which are the run's result.
     """
     folder = store.settings.runs_dir / str(run_id)
-    log = LogSink(store, run_id)
+    log = LogSink(
+        store,
+        run_id,
+        {
+            folder / "code": str(INSIDE_CODE),
+            folder / "output": str(INSIDE_OUTPUT),
+            folder / "notebook": str(INSIDE_NOTEBOOK),
+            folder: "/run",
+            store.settings.root: "/hub",
+        },
+    )
     ended = threading.Event()
     watcher = threading.Thread(
         target=_watch_termination, args=(store, run_id, stop, ended), daemon=True
@@ -266,6 +277,8 @@ def execute(
             log.hub(runs.HUB_STOPPED, error=True)
         else:
             outcome = Outcome(False, "terminated", runs.TERMINATED_MESSAGE, outcome.exit_code)
+    if outcome.error_message is not None:
+        outcome = dataclasses.replace(outcome, error_message=log.hide(outcome.error_message))
     ended.set()
     watcher.join()
     log.close()  # every line is stored before the run reads as completed
@@ -410,7 +423,7 @@ def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:
         with _CONVERTING:
             main_file, _warnings = convert_notebook_file(main_file, folder / "notebook")
     sandboxed = store.settings.sandbox
-    view = {code: INSIDE_CODE, output: INSIDE_OUTPUT, folder / "notebook": Path("/notebook")}
+    view = {code: INSIDE_CODE, output: INSIDE_OUTPUT, folder / "notebook": INSIDE_NOTEBOOK}
     return RunSpec(
         main_file=main_file,
         model_dir=code / job.model_directory,

@@ -1,7 +1,7 @@
 """The leaderboard: each project's best scored run, ranked by the competition's metric.
 
-Ties go to the run scored first, both inside a project (which of its runs counts) and
-between projects (who ranks higher): whoever got there first keeps the place.
+Inside a project, a tie goes to the run scored first. Between projects, equal scores share
+a rank (1, 2, 2, 4), listed in the order they were scored.
 """
 
 from __future__ import annotations
@@ -73,9 +73,18 @@ def view(session: Session, competition: Competition) -> dict[str, Any]:
                 "duration": duration(row),
                 "scoredAt": iso(row.ended_at),
             }
-            for rank, row in enumerate(best_runs(session, competition), start=1)
+            for rank, row in ranked(best_runs(session, competition))
         ],
     }
+
+
+def ranked(rows: list[Run]) -> list[tuple[int, Run]]:
+    """Each best run with its rank, equal scores sharing the first one's."""
+    result: list[tuple[int, Run]] = []
+    for position, row in enumerate(rows, start=1):
+        tied = result and result[-1][1].score == row.score
+        result.append((result[-1][0] if tied else position, row))
+    return result
 
 
 def changes(
@@ -88,10 +97,10 @@ def changes(
     """
     projects = [project] if project is not None else user_projects(session, competition, user)
     entries = best_runs(session, competition)
-    ranked = next(
+    found = next(
         (
             (rank, row)
-            for rank, row in enumerate(entries, start=1)
+            for rank, row in ranked(entries)
             if any(row.project_id == item.id for item in projects)
         ),
         None,
@@ -100,9 +109,9 @@ def changes(
         session.scalar(select(Submission.id).where(Submission.project_id == item.id).limit(1))
         for item in projects
     )
-    if ranked is None:
+    if found is None:
         return {"submitted": submitted, "targets": []}
-    rank, row = ranked
+    rank, row = found
     scores = {item.name: item.value for item in row.metrics} or {row.metric: row.score}
     of = target(competition)
     return {

@@ -17,7 +17,9 @@ import dataclasses
 import logging
 import threading
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, update
 
@@ -73,9 +75,14 @@ class LogSink:
     flushes costs no more memory than the stored log.
     """
 
-    def __init__(self, store: HubStore, run_id: int) -> None:
+    def __init__(self, store: HubStore, run_id: int, paths: Mapping[Path, str] = {}) -> None:
+        """`paths` maps host folders to what the log says instead (the sandbox's view of
+        them): the hub's own paths are nobody's business, and would only confuse."""
         self.store = store
         self.run_id = run_id
+        self._paths = sorted(
+            ((str(path), shown) for path, shown in paths.items()), key=lambda item: -len(item[0])
+        )
         self._lock = threading.Lock()
         self._head_left = HEAD_LINES
         self._head: list[LogLine] = []
@@ -92,12 +99,18 @@ class LogSink:
     def output(self, source: str, line: str) -> None:
         """The runner's callback: the child's stdout/stderr, or the runner's own lines."""
         if source in USER_SOURCES:
-            self._add(LogLine(USER, cut(line), error=source == "stderr"))
+            self._add(LogLine(USER, cut(self.hide(line)), error=source == "stderr"))
         else:
-            self._add(LogLine(RUNNER, cut(line)))
+            self._add(LogLine(RUNNER, cut(self.hide(line))))
 
     def hub(self, line: str, error: bool = False) -> None:
-        self._add(LogLine(HUB, cut(line), error=error))
+        self._add(LogLine(HUB, cut(self.hide(line)), error=error))
+
+    def hide(self, text: str) -> str:
+        """`text` with the hub's folders named as the run sees them."""
+        for path, shown in self._paths:
+            text = text.replace(path, shown)
+        return text
 
     def close(self) -> None:
         """Store what is left; the run may read as completed once this returns."""

@@ -171,6 +171,29 @@ def score(
     return function(merged, columns.moon)
 
 
+MAX_MOONS_DETAILED = 2000
+
+
+def score_by_moon(
+    metric: str, prediction: pd.DataFrame, truth: pd.DataFrame, columns: ColumnNames
+) -> list[tuple[int | str, float]]:
+    """The metric of each moon, in moon order (none for cross-sectional data, or for more
+    moons than a chart or a stored run can show): what the website draws for a run."""
+    function = METRICS.get(metric.lower())
+    if function is None or columns.moon is None:
+        return []
+    merged = _matched(prediction, truth, columns)
+    moons = merged[columns.moon]
+    if moons.nunique() > MAX_MOONS_DETAILED:
+        return []
+    import numpy as np
+
+    return [
+        (int(moon) if isinstance(moon, int | np.integer) else str(moon), function(group, None))
+        for moon, group in merged.groupby(columns.moon, sort=True)
+    ]
+
+
 def _matched(prediction: pd.DataFrame, truth: pd.DataFrame, columns: ColumnNames) -> pd.DataFrame:
     """Each prediction row beside the target of the y_test row with the same keys."""
     import pandas as pd

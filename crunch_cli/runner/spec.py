@@ -65,6 +65,15 @@ BUILT_IN: dict[Format, BuiltIn] = {
 CLI and the demo read them here)."""
 
 
+def format_label(value: str) -> str:
+    """How a format is shown to people: `cross-sectional`, not the hub's wire name `DAG`."""
+    try:
+        known = Format(value.upper())
+    except ValueError:
+        return value
+    return BUILT_IN[known].label if known in BUILT_IN else known.value.lower()
+
+
 @dataclasses.dataclass(frozen=True)
 class ColumnNames:
     """The data release's column names; `moon` is None for cross-sectional data."""
@@ -314,9 +323,21 @@ class RunSpec:
         )
 
 
+MAX_DETAILS_SHOWN = 6
+
+
 def metric_details(metric: Mapping[str, Any]) -> str:
-    """A scored metric's details as `key=value` words: how every front-end shows them."""
-    return " ".join(f"{d.get('key')}={d.get('value')}" for d in metric.get("details") or ())
+    """A scored metric's details as `key=value` words, the first few of a long list (a
+    timeseries run has one per moon): how every front-end shows them in a line."""
+    details = list(metric.get("details") or ())
+    words = [f"{d.get('key')}={_number(d.get('value'))}" for d in details[:MAX_DETAILS_SHOWN]]
+    if len(details) > MAX_DETAILS_SHOWN:
+        words.append(f"(+{len(details) - MAX_DETAILS_SHOWN} more)")
+    return " ".join(words)
+
+
+def _number(value: Any) -> str:
+    return str(round(value, 6)) if isinstance(value, float) else str(value)
 
 
 @dataclasses.dataclass

@@ -113,3 +113,41 @@ def test_a_newcomer_goes_from_the_page_to_a_scored_run(hub, browser, tmp_path):
     explanation = page.locator("#project-exists").inner_text()
     assert "already exists" in explanation
     assert "crunch hub token demo-timeseries alice alpha" in explanation
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def test_pages_fit_a_phone_and_show_their_charts(hub, browser, tmp_path):
+    page = browser.new_page()
+    page.goto(f"{hub.url}/competitions/demo-timeseries")
+    page.get_by_label("user").fill("alice")
+    page.get_by_label("project").fill("alpha")
+    page.get_by_role("button", name="Get my setup command").click()
+    assert paste(page.locator("#setup-command").inner_text(), tmp_path).returncode == 0
+    workspace = tmp_path / "demo-timeseries-alpha"
+    for name in ("main.py", "requirements.txt"):
+        shutil.copyfile(TEMPLATE / name, workspace / name)
+    assert crunch("push", "--wait", cwd=workspace).returncode == 0
+
+    project = f"{hub.url}/competitions/demo-timeseries/projects/alice/alpha"
+    for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        for name, url in (
+            ("home", f"{hub.url}/"),
+            ("competition", f"{hub.url}/competitions/demo-timeseries"),
+            ("project", project),
+            ("run", f"{project}/runs/1"),
+        ):
+            page.goto(url)
+            page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"the {name} page is {overflow}px wider than a {width}"
+            if name != "home":
+                chart = page.locator("svg.chart").first
+                assert chart.is_visible(), f"no chart on the {name} page"
+                box = chart.bounding_box()
+                assert box is not None and box["width"] <= size["width"]
+    page.goto(f"{hub.url}/competitions/demo-timeseries")
+    assert "higher is better" in page.locator("#direction").inner_text()

@@ -36,3 +36,23 @@ def test_an_unsandboxed_hub_says_so_in_every_runs_log(restartable_hub, new_calle
 
     assert run["success"] is True, run
     assert any(line.startswith("sandbox: none: UNSAFE") for line in lines), lines
+
+
+def test_run_logs_never_show_the_hubs_own_paths(restartable_hub, new_caller):
+    """Unsandboxed, the code runs at its host path: its log shows the sandbox's names."""
+    where = (
+        b'    import os\n    print("cwd", os.getcwd(), "file", __file__)\n'
+        b"    raise ValueError(__file__)\n"
+    )
+    failing = GOOD.replace(b"    print(", where + b"    print(", 1)
+    with restartable_hub(sandbox=False) as hub:
+        caller = new_caller(hub)
+        run = run_submission(caller, failing)
+        lines = [line["content"] for line in caller.run_logs(run["id"])]
+        root = str(hub.root)
+
+    assert run["success"] is False
+    assert "cwd /submission file /submission/main.py" in lines, lines
+    assert any('File "/submission/main.py"' in line for line in lines), lines
+    assert not any(root in line for line in lines), lines
+    assert root not in run["errorMessage"] and "/submission/main.py" in run["errorMessage"]

@@ -37,6 +37,7 @@ def test_home_page_lists_the_competitions(hub):
     assert response.headers["content-type"].startswith("text/html")
     for name in ("demo-timeseries", "demo-cross-sectional", "demo-stream"):
         assert f'href="/competitions/{name}"' in response.text
+    assert "<td>cross-sectional</td>" in response.text and "DAG" not in response.text
     assert '<link rel="stylesheet" href="/site.css">' in response.text
     assert stylesheet.status_code == 200
     assert stylesheet.headers["content-type"].startswith("text/css")
@@ -50,7 +51,9 @@ def test_competition_page_describes_the_data_and_the_limits(hub):
     assert response.status_code == 200
     assert "<dt>target</dt><dd><code>target</code></dd>" in response.text
     assert "<dt>moon</dt><dd><code>moon</code>" in response.text
-    assert "<tr><th>run time</th><td>123 s</td></tr>" in response.text
+    assert "<tr><th>run time</th><td>2 minutes and 3 seconds</td></tr>" in response.text
+    assert "<tr><th>run memory</th><td>8 GiB</td></tr>" in response.text
+    assert "higher is better" in response.text
     assert "No scored run yet." in response.text
 
 

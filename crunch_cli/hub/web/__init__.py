@@ -2,11 +2,12 @@
 a project's submissions and runs with their logs.
 
 Server-rendered with Jinja2 (autoescaped: every user-provided text is escaped), no build
-step, no JavaScript but a copy button. There are no accounts, so the setup box is
-anonymous: it only creates projects (a new user, or a new project name of a user), each
-client address a few per hour, and never hands out a token for a project that exists,
-which would give that project away; those come from the organizer or the project's owner.
-Minting is a POST, since it has an effect, and every POST passes the `forms` checks.
+step, no JavaScript but a copy button; charts are inline SVG drawn here (`charts`). There
+are no accounts, so the setup box is anonymous: it only creates projects (a new user, or a
+new project name of a user), each client address a few per hour, and never hands out a
+token for a project that exists, which would give that project away; those come from the
+organizer or the project's owner. Minting is a POST, since it has an effect, and every POST
+passes the `forms` checks.
 """
 
 from __future__ import annotations
@@ -18,23 +19,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub import leaderboard, organizer, runs, submissions
 from crunch_cli.hub.deps import BaseUrlDep, PageRequest, SessionDep, StoredInt
 from crunch_cli.hub.errors import HubApiError
-from crunch_cli.hub.models import Competition, Project, Submission, User
+from crunch_cli.hub.models import Competition, Project, Run, Submission, User
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.views import limits
-from crunch_cli.hub.web import forms
+from crunch_cli.hub.web import charts, forms
 from crunch_cli.hub.web.ratelimit import RateLimited, RateLimiter
+from crunch_cli.protocol.humanize import format_size, format_timespan
+from crunch_cli.runner.spec import format_label
 from crunch_cli.setup_line import setup_line
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(forms.check_form)])
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["size"] = lambda value: format_size(int(value), binary=True)
+templates.env.filters["timespan"] = lambda value: format_timespan(float(value))
+templates.env.filters["format_label"] = format_label
+templates.env.filters["when"] = lambda value: value[:16].replace("T", " ") if value else ""
 COMPETITION = "/competitions/{name}"
 PROJECT = COMPETITION + "/projects/{user}/{project}"
 RUNS_SHOWN = 100  # the newest ones; the CLI lists them all (`crunch run list`)
@@ -84,7 +91,26 @@ def stylesheet() -> FileResponse:
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep) -> HTMLResponse:
     rows = session.scalars(select(Competition).order_by(Competition.name)).all()
-    return templates.TemplateResponse(request, "index.html", {"competitions": rows})
+    return templates.TemplateResponse(
+        request, "index.html", {"competitions": [_summary(session, row) for row in rows]}
+    )
+
+
+def _summary(session: Session, row: Competition) -> dict[str, Any]:
+    """What the home page says of a competition: who takes part, how much runs, the best."""
+    projects = select(Project.id).where(Project.competition_id == row.id)
+    board = leaderboard.view(session, row)
+    return {
+        "row": row,
+        "participants": session.scalar(
+            select(func.count(func.distinct(Project.user_id))).where(
+                Project.competition_id == row.id
+            )
+        ),
+        "runs": session.scalar(select(func.count(Run.id)).where(Run.project_id.in_(projects))),
+        "best": board["entries"][0]["score"] if board["entries"] else None,
+        "higherIsBetter": board["higherIsBetter"],
+    }
 
 
 @router.get(COMPETITION, response_class=HTMLResponse)
@@ -145,6 +171,8 @@ def project_page(
     newest = session.scalars(
         select(Submission).where(Submission.project_id == row.id).order_by(Submission.number.desc())
     )
+    page = runs.page_of(session, row, PageRequest(0, RUNS_SHOWN))
+    scored = [run for run in reversed(page["content"]) if run["score"] is not None]
     return templates.TemplateResponse(
         request,
         "project.html",
@@ -154,7 +182,11 @@ def project_page(
             "submissions": [
                 {**submissions.view(item), "files": submissions.file_views(item)} for item in newest
             ],
-            "runs": runs.page_of(session, row, PageRequest(0, RUNS_SHOWN)),
+            "runs": page,
+            "chart": charts.line(
+                f"{row.competition.metric} of each scored run, oldest first",
+                [(f"run {run['id']}", run["score"]) for run in scored],
+            ),
         },
     )
 
@@ -168,13 +200,26 @@ def run_page(
         found = runs.find(session, row, run_id)
     except HubApiError:
         raise PageNotFound(f"run {run_id}") from None
+    shown = runs.view(found)
+    first = shown["metrics"][0] if shown["metrics"] else None
+    chart = None
+    if first is not None and first["details"]:
+        chart = charts.bars(
+            f"{first['name']} per {row.competition.moon_column or 'part'}",
+            [
+                (str(detail["key"]), float(detail["value"]))
+                for detail in first["details"]
+                if isinstance(detail.get("value"), int | float)
+            ],
+        )
     return templates.TemplateResponse(
         request,
         "run.html",
         {
             "competition": row.competition,
             "project": row,
-            "run": runs.view(found),
+            "run": shown,
+            "chart": chart,
             # A run still going reloads itself, so its logs grow without a script.
             "live": found.status != runs.COMPLETED,
             "logs": runs.logs(session, found, None),
@@ -189,13 +234,18 @@ def _competition(
         select(Project).where(Project.competition_id == row.id).order_by(Project.name)
     ).all()
     csrf_token, cookie = forms.form_token(request)
+    board = leaderboard.view(session, row)
     response = templates.TemplateResponse(
         request,
         "competition.html",
         {
             "competition": row,
             "limits": limits(row),
-            "leaderboard": leaderboard.view(session, row),
+            "leaderboard": board,
+            "chart": charts.histogram(
+                f"{board['metric']}: how the best scores spread",
+                [entry["score"] for entry in board["entries"]],
+            ),
             "projects": projects,
             "csrf_token": csrf_token,
             **form,

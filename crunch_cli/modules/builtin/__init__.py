@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 from crunch_cli.runner.calls import Events
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from crunch_cli.protocol.contexts import UserModule
     from crunch_cli.runner.checks import CheckFailure
+    from crunch_cli.runner.judge import Reference
     from crunch_cli.runner.spec import Judging, ModuleJob, RunSpec, Score
 
 FOLDER = Path(__file__).parent
@@ -49,6 +52,8 @@ class CrunchRun:
     events: Events
     judging: Judging | None = None
     _judged: tuple[list[CheckFailure], Score | None] | None = None
+    _predictions: pd.DataFrame | None = None
+    _reference: Reference | None = None
 
     @property
     def prediction_path(self) -> Path:
@@ -72,14 +77,24 @@ class CrunchRun:
             from crunch_cli.runner.judge import Reference, judge
 
             assert self.judging is not None
+            columns = self.spec.columns
             try:
-                predictions = pandas.read_parquet(self.prediction_path)
-                reference = Reference.read(
-                    self.spec.data_files.x_test, self.judging, self.spec.columns
-                )
-                self._judged = judge(predictions, self.spec.columns, self.judging, reference)
+                self._predictions = pandas.read_parquet(self.prediction_path)
+                self._reference = Reference.read(self.spec.data_files.x_test, self.judging, columns)
+                self._judged = judge(self._predictions, columns, self.judging, self._reference)
             except Exception as error:  # whatever the file holds, it is the submission's doing
                 raise ParticipantVisibleError(
                     f"the predictions could not be checked: {error}"
                 ) from error
         return self._judged
+
+    def score_by_moon(self) -> list[tuple[int | str, float]]:
+        """The metric on each moon of the predictions `judge` read (none without moons)."""
+        from crunch_cli.runner.scoring import score_by_moon
+
+        self.judge()
+        assert self.judging is not None and self._predictions is not None
+        truth = None if self._reference is None else self._reference.truth
+        if truth is None:
+            return []
+        return score_by_moon(self.judging.metric, self._predictions, truth, self.spec.columns)

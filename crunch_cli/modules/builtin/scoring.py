@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crunch_cli.protocol.types import ParticipantVisibleError, ScoredMetric
+from crunch_cli.protocol.types import ParticipantVisibleError, ScoredMetric, ScoredMetricDetail
 
 if TYPE_CHECKING:
     from crunch_cli.modules.builtin import CrunchRun
@@ -28,15 +28,18 @@ def check(crunch_run: CrunchRun) -> None:
 def score(
     target_and_metrics: list[tuple[Target, list[Metric]]], crunch_run: CrunchRun
 ) -> dict[int, ScoredMetric]:
-    """The format's metric; nothing without targets to score against."""
+    """The format's metric, with its value on each moon; nothing without targets."""
     _failures, scored = crunch_run.judge()
     if scored is None:
         return {}
     if scored.value is None:
         raise ParticipantVisibleError(f"the predictions cannot be scored: {scored.error}")
+    details = [
+        ScoredMetricDetail(moon, value, reduced=True) for moon, value in crunch_run.score_by_moon()
+    ]
     # A built-in format has one metric, whatever the organizer named it.
     return {
-        metric.id: ScoredMetric(scored.value)
+        metric.id: ScoredMetric(scored.value, details)
         for _target, metrics in target_and_metrics
         for metric in metrics
     }
