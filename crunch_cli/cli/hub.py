@@ -257,8 +257,20 @@ def create_competition(
     moon_column: Annotated[
         str, typer.Option("--moon-column", help="Time column (ignored for cross-sectional).")
     ] = "moon",
-    target_column: Annotated[str, typer.Option("--target-column")] = "target",
-    prediction_column: Annotated[str, typer.Option("--prediction-column")] = "prediction",
+    target_column: Annotated[
+        str | None,
+        typer.Option(
+            "--target-column",
+            help="Default: y_train's one column besides the id and moon, else target.",
+        ),
+    ] = None,
+    prediction_column: Annotated[
+        str | None,
+        typer.Option(
+            "--prediction-column",
+            help="Default: example_prediction's one column besides the keys, else prediction.",
+        ),
+    ] = None,
     embargo: Annotated[
         int, typer.Option("--embargo", min=0, help="Moons left out before each test moon.")
     ] = 0,

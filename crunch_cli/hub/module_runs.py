@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from crunch_cli.hub import metrics, runs, views
 from crunch_cli.hub.competition_modules import run_inputs
 from crunch_cli.hub.models import Competition, DataFile
-from crunch_cli.hub.organizer import HIDDEN_FILES
+from crunch_cli.hub.release_checks import HIDDEN_FILES
 from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.modules import builtin
@@ -67,7 +67,7 @@ def read_inputs(
         return _built_in_inputs(store, competition.data_files, scored, judging)
     inputs = run_inputs(store, session, competition)
     released = {
-        item.name: store.blobs.path(item.blob_key)
+        item.name: store.blobs.local_file(item.blob_key, item.sha256)
         for item in competition.data_files
         if not item.hidden
     }
@@ -87,9 +87,12 @@ def _built_in_inputs(
     return ModuleInputs(
         modules={},
         released={
-            f"{key}.parquet": store.blobs.path(item.blob_key) for key, item in chosen.items()
+            f"{key}.parquet": store.blobs.local_file(item.blob_key, item.sha256)
+            for key, item in chosen.items()
         },
-        hidden={} if y_test is None else {"y_test.parquet": store.blobs.path(y_test.blob_key)},
+        hidden={}
+        if y_test is None
+        else {"y_test.parquet": store.blobs.local_file(y_test.blob_key, y_test.sha256)},
         metrics=scored if y_test is not None else [],
         judging=judging,
     )

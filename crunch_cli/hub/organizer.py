@@ -39,6 +39,7 @@ from crunch_cli.hub.models import (
     utcnow,
 )
 from crunch_cli.hub.module_check import read_modules
+from crunch_cli.hub.release_checks import Release, check_release
 from crunch_cli.hub.settings import HubSettings
 from crunch_cli.hub.store import HubStore
 from crunch_cli.runner.checks import CHECK_FUNCTIONS
@@ -53,9 +54,6 @@ _Row = TypeVar("_Row", bound=Base)
 DEFAULT_TARGET = "target"
 
 HIDDEN_DIRECTORY = data_folder.HIDDEN_DIRECTORY
-RELEASE_FILES = ("X_train", "y_train", "X_test", "y_test", "example_prediction")
-OPTIONAL_FILES = ("y_test",)
-HIDDEN_FILES = ("X_test", "y_test")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -99,8 +97,8 @@ def create_competition(
     format: str = "timeseries",
     id_column: str = "id",
     moon_column: str | None = "moon",
-    target_column: str = "target",
-    prediction_column: str = "prediction",
+    target_column: str | None = None,
+    prediction_column: str | None = None,
     embargo: int = 0,
     metric: str | None = None,
     checks: list[dict[str, Any]] | None = None,
@@ -109,8 +107,9 @@ def create_competition(
 ) -> CompetitionSummary:
     """Validate the data folder completely, then store its files and the competition.
 
-    Nothing is written to the hub unless every file is present, readable and has the
-    columns the competition's settings name.
+    Nothing is written to the hub unless every file is present, readable, has the columns
+    the competition's settings name (the target and prediction columns are inferred when
+    not named) and agrees with the others (`release_checks`).
     """
     _check_name(name, "competition name")
     wire_format = _wire_format(format)
@@ -120,9 +119,16 @@ def create_competition(
     if embargo < 0:
         raise CrunchError(f"embargo must be 0 or more, not {embargo}", hint="fix --embargo")
     check_rows = _check_rows(checks if checks is not None else _default_checks(wire_format))
-    layout = _DataLayout(id_column, moon_column, target_column, prediction_column)
-    files = layout.collect(Path(data_dir))
-    features, splits = layout.describe(files)
+    release = check_release(
+        Path(data_dir),
+        id_column=id_column,
+        moon_column=moon_column,
+        target_column=target_column,
+        prediction_column=prediction_column,
+        metric=metric,
+    )
+    files = release.files
+    features, splits = _describe(release)
 
     with HubStore(settings) as store:
         with store.session() as session:
@@ -140,8 +146,8 @@ def create_competition(
                     embargo=embargo,
                     id_column=id_column,
                     moon_column=moon_column,
-                    target_column=target_column,
-                    prediction_column=prediction_column,
+                    target_column=release.target_column,
+                    prediction_column=release.prediction_column,
                     features=features,
                     splits=splits,
                     checks=check_rows,
@@ -485,83 +491,20 @@ def _check_rows(checks: list[dict[str, Any]]) -> list[Check]:
     return rows
 
 
-@dataclasses.dataclass(frozen=True)
-class _DataLayout:
-    """The columns each file must have, given the competition's column names."""
+def _describe(release: Release) -> tuple[list[str], list[dict[str, Any]]]:
+    """The feature names (X_train's other columns) and the moon splits of the release."""
+    import pyarrow.compute
+    import pyarrow.parquet
 
-    id_column: str
-    moon_column: str | None
-    target_column: str
-    prediction_column: str
-
-    def required_columns(self, key: str) -> list[str]:
-        keys = [self.id_column] + ([self.moon_column] if self.moon_column else [])
-        if key.startswith("y_"):
-            return [*keys, self.target_column]
-        if key == "example_prediction":
-            return [*keys, self.prediction_column]
-        return keys
-
-    def collect(self, data_dir: Path) -> list[tuple[str, Path, bool]]:
-        """(key, path, hidden) of every file to register, each checked for its columns."""
-        if not data_dir.is_dir():
-            raise CrunchError(
-                f"{data_dir} is not a folder", hint="pass the folder holding X_train.parquet etc."
-            )
-        found = [
-            (key, data_dir / f"{key}.parquet", False)
-            for key in RELEASE_FILES
-            if key not in OPTIONAL_FILES or (data_dir / f"{key}.parquet").exists()
-        ]
-        hidden_dir = data_dir / HIDDEN_DIRECTORY
-        if hidden_dir.is_dir():
-            found += [(key, hidden_dir / f"{key}.parquet", True) for key in HIDDEN_FILES]
-        for key, path, _hidden in found:
-            self._check_columns(key, path)
-        return found
-
-    def _check_columns(self, key: str, path: Path) -> None:
-        import pyarrow.parquet
-
-        if not path.is_file():
-            raise CrunchError(
-                f"missing data file {path}",
-                hint="a data folder needs X_train, y_train, X_test and example_prediction "
-                "(.parquet); see `crunch hub demo-data` for an example",
-            )
-        try:
-            names = pyarrow.parquet.read_schema(path).names
-        except Exception as error:  # pyarrow raises several unrelated types for bad files
-            raise CrunchError(
-                f"cannot read {path} as parquet: {error}", hint="write it with DataFrame.to_parquet"
-            ) from error
-        missing = [column for column in self.required_columns(key) if column not in names]
-        if missing:
-            raise CrunchError(
-                f"{path} has no column {', '.join(map(repr, missing))} (it has: "
-                f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''})",
-                hint="rename the column, or pass --id-column/--moon-column/--target-column/"
-                "--prediction-column",
-            )
-
-    def describe(
-        self, files: list[tuple[str, Path, bool]]
-    ) -> tuple[list[str], list[dict[str, Any]]]:
-        """The feature names (X_train's other columns) and the moon splits of the release."""
-        import pyarrow.compute
-        import pyarrow.parquet
-
-        paths = {key: path for key, path, hidden in files if not hidden}
-        keys = {self.id_column, self.moon_column}
-        features = [
-            name for name in pyarrow.parquet.read_schema(paths["X_train"]).names if name not in keys
-        ]
-        splits: list[dict[str, Any]] = []
-        if self.moon_column:
-            for key, group in (("X_train", "TRAIN"), ("X_test", "TEST")):
-                moons = pyarrow.parquet.read_table(paths[key], columns=[self.moon_column])
-                unique = pyarrow.compute.unique(moons.column(0)).to_pylist()
-                splits += [
-                    {"key": moon, "group": group, "reduced": None} for moon in sorted(unique)
-                ]
-        return features, splits
+    paths = {key: path for key, path, hidden in release.files if not hidden}
+    keys = set(release.keys)
+    features = [
+        name for name in pyarrow.parquet.read_schema(paths["X_train"]).names if name not in keys
+    ]
+    splits: list[dict[str, Any]] = []
+    if release.moon_column:
+        for key, group in (("X_train", "TRAIN"), ("X_test", "TEST")):
+            moons = pyarrow.parquet.read_table(paths[key], columns=[release.moon_column])
+            unique = pyarrow.compute.unique(moons.column(0)).to_pylist()
+            splits += [{"key": moon, "group": group, "reduced": None} for moon in sorted(unique)]
+    return features, splits

@@ -44,9 +44,10 @@ def test_create_with_a_missing_file_says_which_and_registers_nothing(tmp_path, d
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: missing data file {data / 'y_train.parquet'}",
-        "hint: a data folder needs X_train, y_train, X_test and example_prediction (.parquet); "
-        "see `crunch hub demo-data` for an example",
+        f"error: {data / 'y_train.parquet'}: missing: a data folder needs X_train, y_train, "
+        "X_test and example_prediction (see `crunch hub demo-data`)",
+        "hint: nothing was registered; fix the files, or name the columns with --id-column, "
+        "--moon-column, --target-column, --prediction-column",
     ]
     assert "Traceback" not in result.output
     assert crunch("hub", "competition", "list", "--root", str(root)).stdout.startswith(
@@ -63,7 +64,8 @@ def test_create_with_a_missing_column_names_it_and_the_option_to_fix(tmp_path, d
 
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"error: {demo_data['timeseries'].folder / 'X_train.parquet'} has no column 'era'"
+        f"error: the data in {demo_data['timeseries'].folder} has 7 problems:\n"
+        f"  - {demo_data['timeseries'].folder / 'X_train.parquet'}: no column 'era'"
     )
     assert "--moon-column" in result.stderr
 
@@ -79,7 +81,7 @@ def test_create_with_an_unreadable_file_says_it_is_not_parquet(tmp_path, demo_da
     )  # fmt: skip
 
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot read {data / 'X_test.parquet'} as parquet")
+    assert result.stderr.startswith(f"error: {data / 'X_test.parquet'}: cannot be read as parquet")
 
 
 def test_a_second_competition_with_the_same_name_is_refused(hub, demo_data):
