@@ -1,4 +1,7 @@
-"""Files the hub serves and receives, kept under one folder and named by opaque keys.
+"""The hub's default file store: one folder, files named by opaque keys.
+
+It is one of two `BlobStorage` implementations (`crunch_cli.hub.blobstores`; the other
+keeps files in an S3 bucket); the keys below are both stores' names for files.
 
 Content blobs (`sha256/ab/abcd...`) are immutable: the bytes are hashed as they are
 written (or as the upload they come from is adopted), made read-only and fsynced under a
@@ -7,8 +10,9 @@ file. So the address is always the hash of the bytes actually stored, never a ha
 reported; registering the same content twice stores it once. Reads that feed a run or a
 check go through `copy_verified`/`read_verified`, which catch a blob damaged on disk.
 
-Upload chunks are written in place at their offset in `uploads/<id>`; completing an upload
-moves that file (no copy) to its content address once nothing can write it any more.
+Upload chunks come through the hub (its signed PUT URLs) and are written in place at their
+offset in `uploads/<id>`; completing an upload moves that file (no copy) to its content
+address once nothing can write it any more.
 Unreferenced content blobs are removed by the janitor; the shared/exclusive `gc_lock`
 keeps it from removing a blob that is being published at the same moment.
 """
@@ -23,10 +27,14 @@ import os
 import re
 import tempfile
 from collections.abc import Container, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from crunch_cli.errors import BlobIntegrityError, InsufficientStorageError
+from crunch_cli.hub.blobstores.base import PresignedRequest
+from crunch_cli.hub.blobstores.verify import VerifiedFiles, check_digest
+from crunch_cli.hub.signing import sign_blob_url
 
 COPY_BUFFER = 1024 * 1024
 READ_ONLY = 0o444
@@ -34,6 +42,7 @@ CONTENT_PREFIX = "sha256"
 UPLOADS_FOLDER = "uploads"
 TEMPORARY_PREFIX = ".incoming."
 GC_LOCK_FILE = ".gc.lock"
+LOCK_SUFFIX = ".lock"
 _KEY = re.compile(r"^[a-z0-9]+(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -47,14 +56,20 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    """The folder store. `secret` signs the URLs it gives out (the hub's own `/blobs/`
+    route serves them); a store opened without one reads and writes but signs nothing.
+    """
+
+    direct_chunks = False
+
+    def __init__(self, root: Path, secret: bytes | None = None) -> None:
         self.root = root
+        self._secret = secret
+        self._verified = VerifiedFiles()
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise BlobKeyError(key)
-        return self.root / key
+        return self.root / check_key(key)
 
     def put_file(self, source: Path) -> tuple[str, int, str]:
         """Copy `source` in while hashing the bytes written; returns (key, size, sha256)."""
@@ -102,10 +117,58 @@ class BlobStore:
                     while piece := reader.read(COPY_BUFFER):
                         digest.update(piece)
                         writer.write(piece)
-                _check_digest(key, sha256, digest.hexdigest())
+                check_digest(key, sha256, digest.hexdigest())
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def local_file(self, key: str, sha256: str) -> Path:
+        """The blob itself, hashed against `sha256` unless this process already did so
+        since it last changed (`VerifiedFiles`)."""
+        path = self.path(key)
+        self._verified.check(path, key, sha256)
+        return path
+
+    def download_url(self, key: str, *, base_url: str, ttl: timedelta) -> str:
+        return sign_blob_url(self._signing_key(), base_url, key, ttl=ttl)
+
+    def chunk_put_request(
+        self, upload_id: str, number: int, size: int, *, base_url: str, ttl: timedelta
+    ) -> PresignedRequest:
+        url = sign_blob_url(
+            self._signing_key(), base_url, chunk_key(upload_id, number), method="PUT", ttl=ttl
+        )
+        return {
+            "method": "PUT",
+            "url": url,
+            "headers": {"Content-Type": "application/octet-stream"},
+        }
+
+    def received_chunk(self, upload_id: str, number: int) -> tuple[int, str] | None:
+        """Never asked: chunks come through the hub, which hashes them as it writes."""
+        return None
+
+    @contextlib.contextmanager
+    def adopt_upload(self, upload_id: str, sizes: Sequence[int]) -> Iterator[StagedBlob]:
+        with self.staged(upload_key(upload_id)) as staged:
+            staged.chunk_hashes = staged.hash_ranges(sizes)
+            yield staged
+
+    def discard_upload(self, upload_id: str) -> None:
+        self.remove(upload_key(upload_id))
+
+    def upload_lock_path(self, upload_id: str) -> Path:
+        path = self.path(upload_lock_key(upload_id))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def upload_leftovers(self) -> Iterator[tuple[str, float]]:
+        """Files of `uploads/` (data or lock); their ctime, which moving one sets."""
+        for entry, status in _entries(self.root / UPLOADS_FOLDER, depth=1):
+            yield entry.name.removesuffix(LOCK_SUFFIX), status.st_ctime
 
     def read_verified(self, key: str, sha256: str, max_bytes: int) -> bytes:
         """The blob's bytes, checked against `sha256`. More than `max_bytes` of them means
@@ -115,7 +178,7 @@ class BlobStore:
             content = reader.read(max_bytes + 1)
         if len(content) > max_bytes:
             raise BlobIntegrityError(key, f"it holds more than the {max_bytes} bytes expected")
-        _check_digest(key, sha256, hashlib.sha256(content).hexdigest())
+        check_digest(key, sha256, hashlib.sha256(content).hexdigest())
         return content
 
     def remove(self, key: str) -> None:
@@ -174,6 +237,11 @@ class BlobStore:
         temporary.unlink()
         return key
 
+    def _signing_key(self) -> bytes:
+        if self._secret is None:
+            raise RuntimeError("this BlobStore was opened without the hub's signing key")
+        return self._secret
+
     def _temporary(self) -> tuple[int, Path]:
         with self._disk_space():
             fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIX)
@@ -205,6 +273,7 @@ class StagedBlob:
         self._store = store
         self.path = path
         self.sha256: str | None = None
+        self.chunk_hashes: list[str] = []
 
     def hash_ranges(self, sizes: Sequence[int]) -> list[str]:
         """sha256 of each consecutive range of these sizes, in one read of the file; the
@@ -243,14 +312,19 @@ def upload_key(upload_id: str) -> str:
 
 
 def upload_lock_key(upload_id: str) -> str:
-    return f"{UPLOADS_FOLDER}/{upload_id}.lock"
+    return f"{UPLOADS_FOLDER}/{upload_id}{LOCK_SUFFIX}"
 
 
-def _check_digest(key: str, expected: str, actual: str) -> None:
-    if actual != expected:
-        raise BlobIntegrityError(
-            key, f"its bytes hash to sha256 {actual[:12]}…, not {expected[:12]}…"
-        )
+def chunk_key(upload_id: str, number: int) -> str:
+    """What a chunk's signed PUT URL names (the folder writes it into `upload_key`)."""
+    return f"{UPLOADS_FOLDER}/{upload_id}/chunks/{number}"
+
+
+def check_key(key: str) -> str:
+    """`key`, unless it could step outside the store's folder or prefix (BlobKeyError)."""
+    if not _KEY.match(key):
+        raise BlobKeyError(key)
+    return key
 
 
 def _entries(folder: Path, depth: int) -> Iterator[tuple[os.DirEntry[str], os.stat_result]]:

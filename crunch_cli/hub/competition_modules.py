@@ -105,7 +105,9 @@ def run_inputs(store: HubStore, session: Session, competition: Competition) -> R
         source = store.blobs.read_verified(row.blob_key, row.sha256, MAX_MODULE_BYTES)
         modules[row.kind] = (source, row.sha256)
     hidden_files = {
-        item.name: store.blobs.path(item.blob_key) for item in competition.data_files if item.hidden
+        item.name: store.blobs.local_file(item.blob_key, item.sha256)
+        for item in competition.data_files
+        if item.hidden
     }
     return RunInputs(modules, hidden_files)
 

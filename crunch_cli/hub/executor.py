@@ -404,7 +404,7 @@ def _load(store: HubStore, run_id: int) -> _Job:
 
 
 def _blob(store: HubStore, key: str, sha256: str) -> _Blob:
-    return _Blob(key, sha256, store.blobs.path(key))
+    return _Blob(key, sha256, store.blobs.local_file(key, sha256))
 
 
 def _prepare(store: HubStore, job: _Job, folder: Path) -> RunSpec:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from crunch_cli.hub import uploads
-from crunch_cli.hub.blobs import UPLOADS_FOLDER, BlobKeyError, content_key, upload_key
+from crunch_cli.hub.blobs import BlobKeyError, content_key
 from crunch_cli.hub.models import (
     CompetitionModule,
     DataFile,
@@ -39,7 +38,6 @@ from crunch_cli.hub.store import HubStore
 SWEEP_INTERVAL = timedelta(minutes=10)
 FIRST_SWEEP_DELAY = timedelta(minutes=1)
 GRACE = timedelta(hours=1)
-LOCK_SUFFIX = ".lock"
 
 logger = logging.getLogger(__name__)
 
@@ -117,26 +115,16 @@ class Janitor:
         return keys
 
     def _remove_stray_upload_files(self, cutoff: datetime) -> int:
-        """Files of `uploads/` (data or lock) whose upload is no longer open."""
-        try:
-            entries = [
-                entry
-                for entry in os.scandir(self.store.blobs.root / UPLOADS_FOLDER)
-                if entry.is_file()
-            ]
-        except FileNotFoundError:
+        """Files of uploads (data or lock) whose upload is no longer open."""
+        leftovers = list(self.store.blobs.upload_leftovers())
+        if not leftovers:
             return 0
         with self.store.session(write=False) as session:
             still_open = set(
                 session.scalars(select(Upload.id).where(Upload.status.in_(uploads.OPEN_STATUSES)))
             )
         removed = 0
-        for entry in entries:
-            upload_id = entry.name.removesuffix(LOCK_SUFFIX)
-            try:
-                changed = entry.stat().st_ctime
-            except FileNotFoundError:
-                continue
+        for upload_id, changed in leftovers:
             if upload_id not in still_open and changed < cutoff.timestamp():
                 removed += _remove_files(self.store, upload_id)
         return removed
@@ -165,7 +153,7 @@ def _remove_upload(store: HubStore, upload_id: str, now: datetime) -> bool:
             if upload is None:
                 return False
             session.delete(upload)
-        store.blobs.remove(upload_key(upload_id))
+        store.blobs.discard_upload(upload_id)
         lock.remove()
         return True
     finally:
@@ -181,7 +169,7 @@ def _remove_files(store: HubStore, upload_id: str) -> int:
     try:
         if not lock.try_exclusive(0):
             return 0
-        store.blobs.remove(upload_key(upload_id))
+        store.blobs.discard_upload(upload_id)
         lock.remove()
         return 1
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 DATABASE_FILE = "hub.sqlite3"
 BLOBS_DIRECTORY = "blobs"
+BLOB_CACHE_DIRECTORY = "blob-cache"
 SECRET_FILE = "secret"
 RUNS_DIRECTORY = "runs"
 ENVIRONMENTS_DIRECTORY = "environments"
@@ -26,6 +27,10 @@ class HubSettings:
     `upload_quota` caps the bytes a project may hold in unfinished and unused uploads
     (None: twice the competition's code and model limits). `web_projects_per_hour` is how
     many new projects the website's setup box creates per client address and hour.
+
+    `blob_store` None keeps the hub's files in ROOT/blobs; `s3://BUCKET/PREFIX` keeps them
+    in an S3 bucket (ROOT/blob-cache then holds local copies for runs), reached at
+    `s3_endpoint_url` in `s3_region` (None: the AWS settings of the environment).
     """
 
     root: Path
@@ -42,6 +47,9 @@ class HubSettings:
     max_requests_in_flight: int = 256
     upload_quota: int | None = None
     web_projects_per_hour: int = 10
+    blob_store: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())
@@ -53,6 +61,10 @@ class HubSettings:
     @property
     def blobs_dir(self) -> Path:
         return self.root / BLOBS_DIRECTORY
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        return self.root / BLOB_CACHE_DIRECTORY
 
     @property
     def secret_path(self) -> Path:

@@ -1,4 +1,4 @@
-"""Open a hub's state from its settings: database, blob folder and signing key.
+"""Open a hub's state from its settings: database, file store and signing key.
 
 Both the HTTP app and the organizer commands go through `HubStore`, so a `crunch hub token`
 run while the server is up works on the very same files (SQLite in WAL mode lets them
@@ -37,7 +37,7 @@ from sqlalchemy.pool import QueuePool
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub import db
-from crunch_cli.hub.blobs import BlobStore
+from crunch_cli.hub.blobstores import BlobStorage, open_blob_store
 from crunch_cli.hub.settings import HubSettings
 
 SECRET_BYTES = 32
@@ -50,7 +50,7 @@ SPARE_CONNECTIONS = 16
 
 
 class HubStore:
-    """The hub's database and blob folder; create one per process and `close()` it."""
+    """The hub's database and file store; create one per process and `close()` it."""
 
     def __init__(self, settings: HubSettings) -> None:
         self.settings = settings
@@ -62,7 +62,7 @@ class HubStore:
                 f"cannot use {settings.root} as the hub's folder: {error.strerror or error}",
                 hint="pass a writable folder with --root",
             ) from error
-        self.blobs = BlobStore(settings.blobs_dir)
+        self.blobs: BlobStorage = open_blob_store(settings, self.secret)
         pool_size = settings.max_requests_in_flight + 3 * settings.workers + SPARE_CONNECTIONS
         self.engine = _make_engine(settings.resolved_database_url, pool_size)
         try:

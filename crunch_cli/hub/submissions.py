@@ -297,7 +297,7 @@ def _ready_upload(store: HubStore, session: Session, project: Project, upload_id
             status=current,
         )
     assert upload.sha256 is not None
-    if not store.blobs.path(content_key(upload.sha256)).is_file():
+    if not store.blobs.exists(content_key(upload.sha256)):
         raise _content_missing(upload, "its bytes are no longer on the hub")
     return upload
 

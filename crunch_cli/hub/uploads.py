@@ -5,6 +5,12 @@ chunk's bytes (the hub answers `ETag: "<sha256 of the chunk>"`) → confirm with
 complete (every chunk confirmed; the whole file's sha256 is recorded). Chunks confirmed
 before an interruption stay confirmed, so a client resumes with the missing ones only.
 
+On a store with `direct_chunks` (S3) the signed URL is the store's own and the store
+answers the PUT with its ETag: `confirm` asks the store which ETag it holds for the chunk,
+and completing reads the chunks back from the store, each still with its confirmed ETag,
+hashing the whole (`BlobStorage.adopt_upload`). Either way the sha256 recorded is that of
+the bytes the hub itself read when it adopted them.
+
 A signed chunk URL stays valid for hours, so the hub cannot trust that the bytes of a
 confirmed chunk stay put. Every chunk PUT holds a shared `flock` on the upload's lock file
 while it writes, and checks that the upload is still open only once it holds it; completing
@@ -36,7 +42,9 @@ from starlette.requests import ClientDisconnect
 
 from crunch_cli.errors import InsufficientStorageError
 from crunch_cli.hub import db
-from crunch_cli.hub.blobs import is_disk_full, upload_key, upload_lock_key
+from crunch_cli.hub.blobs import BlobStore, is_disk_full, upload_key
+from crunch_cli.hub.blobstores import PresignedRequest
+from crunch_cli.hub.blobstores.s3 import ObjectStoreError
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.models import Project, Upload, UploadChunk, utcnow
 from crunch_cli.hub.store import HubStore
@@ -206,9 +214,25 @@ def require_open(upload: Upload) -> None:
         )
 
 
-def confirm(upload: Upload, number: int, given_hash: str) -> UploadChunk:
+def chunk_request(store: HubStore, upload: Upload, number: int, base_url: str) -> PresignedRequest:
+    """The signed PUT of one chunk, while the upload is open."""
     require_open(upload)
     chunk = find_chunk(upload, number)
+    with storage_errors_as_responses():
+        return store.blobs.chunk_put_request(
+            upload.id,
+            chunk.number,
+            chunk.size,
+            base_url=base_url,
+            ttl=store.settings.signed_url_ttl,
+        )
+
+
+def confirm(store: HubStore, upload: Upload, number: int, given_hash: str) -> UploadChunk:
+    require_open(upload)
+    chunk = find_chunk(upload, number)
+    if store.blobs.direct_chunks:
+        _note_stored_chunk(store, upload, chunk)
     if chunk.hash is None:
         raise HubApiError(
             400,
@@ -229,6 +253,33 @@ def confirm(upload: Upload, number: int, given_hash: str) -> UploadChunk:
     return chunk
 
 
+def _note_stored_chunk(store: HubStore, upload: Upload, chunk: UploadChunk) -> None:
+    """Record the hash of the chunk the store holds (None: it holds none), as a chunk PUT
+    through the hub does (`_record`): the bytes went to the store, not through the hub."""
+    with storage_errors_as_responses():
+        stored = store.blobs.received_chunk(upload.id, chunk.number)
+    if stored is None:
+        chunk.hash = None
+        return
+    size, etag = stored
+    if size != chunk.size:
+        raise HubApiError(
+            400,
+            "UPLOAD_CHUNK_SIZE_MISMATCH",
+            f"chunk {chunk.number} is {chunk.size} bytes, {size} were sent",
+            chunkNumber=chunk.number,
+            expectedSize=chunk.size,
+            receivedSize=size,
+        )
+    if chunk.hash != etag:
+        chunk.completed = False
+        chunk.completed_at = None
+        chunk.hash = etag
+        upload.received_bytes += size
+    if upload.status == "PENDING":
+        upload.status = "IN_PROGRESS"
+
+
 def complete(store: HubStore, upload_id: str, project: Project) -> dict[str, Any]:
     """Adopt the upload's bytes as a content blob and answer its view.
 
@@ -243,8 +294,9 @@ def complete(store: HubStore, upload_id: str, project: Project) -> dict[str, Any
             require_open(upload)
             _require_confirmed(upload)
             confirmed = [(chunk.number, chunk.size, chunk.hash) for chunk in upload.chunks]
-        with store.blobs.staged(upload_key(upload_id)) as staged:
-            actual = staged.hash_ranges([size for _number, size, _hash in confirmed])
+        sizes = [size for _number, size, _hash in confirmed]
+        with store.blobs.adopt_upload(upload_id, sizes) as staged:
+            actual = staged.chunk_hashes
             damaged = [
                 number
                 for (number, _size, expected), found in zip(confirmed, actual, strict=True)
@@ -315,7 +367,7 @@ def delete(store: HubStore, session: Session, upload: Upload) -> None:
 def discard_files(store: HubStore, upload_id: str) -> None:
     """Delete the upload's file, once no chunk PUT is writing it."""
     with exclusive_lock(store, upload_id) as lock:
-        store.blobs.remove(upload_key(upload_id))
+        store.blobs.discard_upload(upload_id)
         lock.remove()
 
 
@@ -329,8 +381,7 @@ class UploadLock:
     """
 
     def __init__(self, store: HubStore, upload_id: str) -> None:
-        self.path = store.blobs.path(upload_lock_key(upload_id))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = store.blobs.upload_lock_path(upload_id)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def share(self) -> None:
@@ -375,12 +426,25 @@ def exclusive_lock(store: HubStore, upload_id: str) -> Iterator[UploadLock]:
 
 
 @contextlib.contextmanager
-def insufficient_storage_as_507() -> Iterator[None]:
-    """A full disk, under the blobs or the database, answers 507: nothing half-written is
-    kept, so the same request succeeds once space is freed.
-    """
+def storage_errors_as_responses() -> Iterator[None]:
+    """An object store that cannot be used answers 503: the request may be sent again."""
     try:
         yield
+    except ObjectStoreError as error:
+        raise HubApiError(
+            503, "STORAGE_UNAVAILABLE", f"{error.message}; try again later"
+        ) from error
+
+
+@contextlib.contextmanager
+def insufficient_storage_as_507() -> Iterator[None]:
+    """A full disk, under the blobs or the database, answers 507: nothing half-written is
+    kept, so the same request succeeds once space is freed. An object store that cannot be
+    used answers 503.
+    """
+    try:
+        with storage_errors_as_responses():
+            yield
     except InsufficientStorageError as error:
         raise HubApiError(507, "INSUFFICIENT_STORAGE", error.message) from error
     except (OSError, OperationalError) as error:
@@ -463,13 +527,16 @@ async def receive_chunk(
     until the bytes are written. Bytes are counted into the upload's `received_bytes`
     even when the transfer breaks, so what crossed the wire can be measured.
     """
+    blobs = store.blobs
+    if not isinstance(blobs, BlobStore):  # such a store takes chunks itself
+        raise not_found("UPLOAD_NOT_FOUND", f"no upload {upload_id} here", uploadId=upload_id)
     lock = await run_in_threadpool(UploadLock, store, upload_id)
     writer: _ChunkWriter | None = None
     sha256: str | None = None
     try:
         await run_in_threadpool(lock.share)
         offset, size = await run_in_threadpool(_chunk_to_receive, store, upload_id, number)
-        fd = os.open(store.blobs.path(upload_key(upload_id)), os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = os.open(blobs.path(upload_key(upload_id)), os.O_WRONLY | os.O_CREAT, 0o600)
         writer = _ChunkWriter(fd, offset, size)
         try:
             async for piece in body:

@@ -11,7 +11,6 @@ from crunch_cli.hub import lookups, metrics
 from crunch_cli.hub.deps import BaseUrlDep, ProjectDep, SessionDep, StoreDep
 from crunch_cli.hub.errors import HubApiError
 from crunch_cli.hub.models import Competition, Round
-from crunch_cli.hub.signing import sign_blob_url
 from crunch_cli.hub.store import HubStore
 
 router = APIRouter()
@@ -77,7 +76,7 @@ def release_view(
         "dataFiles": {
             data_file.key: {
                 "name": data_file.name,
-                "url": sign_blob_url(store.secret, base_url, data_file.blob_key, ttl=ttl),
+                "url": store.blobs.download_url(data_file.blob_key, base_url=base_url, ttl=ttl),
                 "size": data_file.size,
                 "signed": True,
                 "compressed": False,

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from crunch_cli.hub import submissions, uploads
 from crunch_cli.hub.deps import BaseUrlDep, OwnProjectDep, SessionDep, StoreDep, StoredInt
 from crunch_cli.hub.models import Submission
-from crunch_cli.hub.signing import sign_blob_url
 
 router = APIRouter()
 
@@ -73,8 +72,8 @@ def clone(
     found = submissions.find(session, project, selector)
     ttl = store.settings.signed_url_ttl
     return {
-        submissions.workspace_path(found, item): sign_blob_url(
-            store.secret, base_url, item.blob_key, ttl=ttl
+        submissions.workspace_path(found, item): store.blobs.download_url(
+            item.blob_key, base_url=base_url, ttl=ttl
         )
         for item in found.files
         if include_model or item.kind == submissions.CODE

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from crunch_cli.hub import uploads
+from crunch_cli.hub.blobs import chunk_key
 from crunch_cli.hub.deps import (
     BaseUrlDep,
     ProjectDep,
@@ -19,7 +20,7 @@ from crunch_cli.hub.deps import (
 )
 from crunch_cli.hub.models import Project, Upload
 from crunch_cli.hub.routes.blobs import check_signature
-from crunch_cli.hub.signing import BLOB_PREFIX, sign_blob_url
+from crunch_cli.hub.signing import BLOB_PREFIX
 
 router = APIRouter()
 
@@ -40,10 +41,6 @@ class ConfirmChunk(BaseModel):
 
 class UploadIds(BaseModel):
     upload_ids: Annotated[list[str], Field(alias="uploadIds", max_length=MAX_BATCH)]
-
-
-def chunk_key(upload_id: str, number: int) -> str:
-    return f"uploads/{upload_id}/chunks/{number}"
 
 
 def reading_caller(
@@ -127,24 +124,20 @@ def chunk_request(
     caller: ProjectDep,
 ) -> dict[str, Any]:
     upload = uploads.find(session, upload_id, caller)
-    uploads.require_open(upload)
-    chunk = uploads.find_chunk(upload, number)
-    url = sign_blob_url(
-        store.secret,
-        base_url,
-        chunk_key(upload.id, chunk.number),
-        method="PUT",
-        ttl=store.settings.signed_url_ttl,
-    )
-    return {"method": "PUT", "url": url, "headers": {"Content-Type": "application/octet-stream"}}
+    return dict(uploads.chunk_request(store, upload, number, base_url))
 
 
 @router.post("/v1/uploads/{upload_id}/chunks/{number}/confirm")
 def confirm_chunk(
-    upload_id: str, number: StoredInt, body: ConfirmChunk, session: SessionDep, caller: ProjectDep
+    upload_id: str,
+    number: StoredInt,
+    body: ConfirmChunk,
+    session: SessionDep,
+    store: StoreDep,
+    caller: ProjectDep,
 ) -> dict[str, Any]:
     upload = uploads.find(session, upload_id, caller)
-    return uploads.chunk_view(uploads.confirm(upload, number, body.hash))
+    return uploads.chunk_view(uploads.confirm(store, upload, number, body.hash))
 
 
 @router.post("/v1/uploads/{upload_id}/complete")
