@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from crunch_cli.convert.model import Cell, ConversionWarning
+from crunch_cli.convert.salvage import PYTHON, Unparsed
 from crunch_cli.errors import RequirementsError
 from crunch_cli.requirements import Requirement, is_standard, parse_import_comment
 
@@ -47,8 +48,10 @@ class Binding:
 
 @dataclasses.dataclass
 class CodeCell:
-    """A converted code cell: `source` is what was parsed (magics already commented),
-    `lines` the cell as it goes into the script; requirements come with their line."""
+    """A converted code cell: `source` is what was parsed (magics and unparsable
+    statements already commented), `lines` the cell as it goes into the script;
+    requirements come with their line. `lost` are the unparsable statements that would
+    have been kept: the script lacks them."""
 
     cell: Cell
     source: str
@@ -57,6 +60,7 @@ class CodeCell:
     requirements: list[tuple[Requirement, int]]
     bindings: list[Binding]
     warnings: list[ConversionWarning]
+    lost: list[Unparsed]
 
 
 @dataclasses.dataclass
@@ -67,17 +71,38 @@ class _Statement:
     kept: bool = False
 
 
-def convert_code_cell(cell: Cell, source: str, tree: ast.Module) -> CodeCell:
-    """Decide and render each top-level statement of a cell that parsed as `tree`."""
+def convert_code_cell(
+    cell: Cell, source: str, tree: ast.Module, unparsed: Sequence[Unparsed] = ()
+) -> CodeCell:
+    """Decide and render each top-level statement of a cell that parsed as `tree`;
+    `unparsed` statements are already commented out in `source`."""
     lines = source.split("\n")
     statements = [
         _Statement(node, first_line(node), node.end_lineno or node.lineno) for node in tree.body
     ]
-    _decide(statements, _markers(lines, statements))
-    result = CodeCell(cell, source, _render(lines, statements), [], [], [], [])
+    spans = [(s.start, s.end) for s in statements] + [(u.start, u.end) for u in unparsed]
+    markers = _markers(lines, spans)
+    for statement in statements:
+        statement.kept = _keeps(_mode_at(markers, statement.start), _is_necessary(statement.node))
+    result = CodeCell(cell, source, _render(lines, statements), [], [], [], [], [])
     for statement in statements:
         _collect(result, statement, lines)
+    for failure in unparsed:
+        kept = _keeps(_mode_at(markers, failure.start), failure.defines is not None)
+        if kept:
+            result.lost.append(failure)
+        result.warnings.append(_unparsed_warning(cell, failure, kept=kept))
     return result
+
+
+def _unparsed_warning(cell: Cell, failure: Unparsed, *, kept: bool) -> ConversionWarning:
+    outcome = "it is commented out, so the script lacks it" if kept else "it is commented out"
+    return ConversionWarning(
+        cell.id,
+        cell.index,
+        failure.line,
+        f"cannot parse {failure.what} with Python {PYTHON} ({failure.message}): {outcome}",
+    )
 
 
 def first_line(node: ast.stmt) -> int:
@@ -85,10 +110,11 @@ def first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(decorator.lineno for decorator in decorators)])
 
 
-def _markers(lines: list[str], statements: list[_Statement]) -> dict[int, Mode]:
-    """Marker comments, by line: only whole comment lines between statements count, so a
-    marker quoted inside a string or a function body changes nothing."""
-    inside = {line for s in statements for line in range(s.start, s.end + 1)}
+def _markers(lines: list[str], spans: Sequence[tuple[int, int]]) -> dict[int, Mode]:
+    """Marker comments, by line: only whole comment lines between statements (`spans`,
+    first and last lines) count, so a marker quoted inside a string or a function body
+    changes nothing."""
+    inside = {line for start, end in spans for line in range(start, end + 1)}
     markers = {}
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -99,18 +125,18 @@ def _markers(lines: list[str], statements: list[_Statement]) -> dict[int, Mode]:
     return markers
 
 
-def _decide(statements: list[_Statement], markers: dict[int, Mode]) -> None:
-    mode = Mode.NECESSARY
-    pending = sorted(markers.items())
-    for statement in statements:
-        while pending and pending[0][0] < statement.start:
-            mode = pending.pop(0)[1]
-        if mode is Mode.EVERYTHING:
-            statement.kept = True
-        elif mode is Mode.NOTHING:
-            statement.kept = False
-        else:
-            statement.kept = isinstance(statement.node, (*_DEFINITIONS, *_IMPORTS))
+def _mode_at(markers: dict[int, Mode], line: int) -> Mode:
+    """The mode the last marker above `line` set (markers hold for the rest of the cell)."""
+    above = [number for number in markers if number < line]
+    return markers[max(above)] if above else Mode.NECESSARY
+
+
+def _keeps(mode: Mode, necessary: bool) -> bool:
+    return mode is Mode.EVERYTHING or (mode is Mode.NECESSARY and necessary)
+
+
+def _is_necessary(node: ast.stmt) -> bool:
+    return isinstance(node, (*_DEFINITIONS, *_IMPORTS))
 
 
 def _groups(statements: list[_Statement]) -> Iterator[list[_Statement]]:

@@ -21,6 +21,7 @@ from crunch_cli.convert.model import (
     ConversionWarning,
 )
 from crunch_cli.convert.notebook import NotebookInput, load_notebook, read_cells
+from crunch_cli.convert.salvage import PYTHON, parse_cell
 from crunch_cli.errors import ConversionError, RequirementsError
 from crunch_cli.requirements import Requirement, merge
 
@@ -72,13 +73,10 @@ def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
         if cell.type == "markdown":
             _embed(cell, embedded)
         elif cell.type == "code" and cell.source.strip():
-            code = _code_cell(cell, bad_cells, warnings)
-            if isinstance(code, CodeCell):
-                code_cells.append(code)
-                warnings += code.warnings
-                chunks.append((cell, code.lines))
-            else:
-                chunks.append((cell, code))
+            code = _code_cell(cell, bad_cells)
+            code_cells.append(code)
+            warnings += code.warnings
+            chunks.append((cell, code.lines))
     requirements = _merge(code_cells)
     warnings += global_warnings(code_cells)
     warnings.sort(key=lambda warning: (warning.cell_index, warning.line))
@@ -91,33 +89,17 @@ def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
     )
 
 
-def _code_cell(
-    cell: Cell, bad_cells: BadCells, warnings: list[ConversionWarning]
-) -> CodeCell | list[str]:
-    source = comment_magics(cell.source)
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError) as error:
-        line = getattr(error, "lineno", None) or 1
-        message = _syntax_message(error)
-        if bad_cells == "error":
-            raise ConversionError(
-                f"{cell.where(line)}: cannot parse the code: {message}",
-                hint="fix the cell, or pass --bad-cells comment to convert it commented out",
-            ) from None
-        warnings.append(
-            ConversionWarning(
-                cell.id,
-                cell.index,
-                line,
-                f"cannot parse the code ({message}): the cell is commented out",
-            )
+def _code_cell(cell: Cell, bad_cells: BadCells) -> CodeCell:
+    parsed = parse_cell(comment_magics(cell.source))
+    code = convert_code_cell(cell, parsed.source, parsed.tree, parsed.unparsed)
+    if code.lost and bad_cells == "error":
+        lost = code.lost[0]
+        raise ConversionError(
+            f"{cell.where(lost.line)}: cannot parse {lost.what}: {lost.message}",
+            hint=f"kept code (imports, functions, classes) must be valid Python {PYTHON}: fix "
+            "it, or pass --bad-cells comment to convert it commented out",
         )
-        return [
-            f"# bad cell: {message} (line {line})",
-            *(f"#{text}" for text in source.rstrip().split("\n")),
-        ]
-    return convert_code_cell(cell, source, tree)
+    return code
 
 
 def _syntax_message(error: Exception) -> str:

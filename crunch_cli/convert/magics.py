@@ -33,7 +33,7 @@ _BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
 @dataclasses.dataclass
-class _Scanner:
+class Scanner:
     """Where the previous lines left us: inside a string, brackets or a continuation."""
 
     quote: str | None = None  # the open string's delimiter, when a triple-quoted one spans lines
@@ -130,7 +130,7 @@ def _comment_cell_magic(source: str, name: str) -> str:
 
 def comment_line_magics(source: str) -> str:
     lines = source.split("\n")
-    scanner = _Scanner()
+    scanner = Scanner()
     magic_continues = False
     for number, line in enumerate(lines):
         if magic_continues:

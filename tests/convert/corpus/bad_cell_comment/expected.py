@@ -1,7 +1,6 @@
 import os
 
 
-# bad cell: invalid syntax (line 1)
 #def broken(:
 #    pass
 

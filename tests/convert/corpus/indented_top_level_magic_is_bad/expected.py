@@ -1,2 +1,1 @@
-# bad cell: unexpected indent (line 1)
 #  pass  #!ls

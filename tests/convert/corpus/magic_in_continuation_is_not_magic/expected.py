@@ -1,4 +1,3 @@
-# bad cell: invalid syntax (line 3)
 #value = compute(
 #    1,
 #    %  3,
