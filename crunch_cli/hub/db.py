@@ -42,6 +42,11 @@ ADVISORY_LOCK_KEY = 0x6372756E63685F68  # "crunch_h"
 # within lock_timeout, a serialization failure, a deadlock.
 _RETRY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
 _DISK_FULL_SQLSTATE = "53100"
+OPEN_HINT = (
+    "check --database-url (or CRUNCH_HUB_DATABASE_URL): the server must be up and the user "
+    "allowed to create tables in that database"
+)
+UPGRADE_HINT = "nothing was changed (the upgrade is one transaction): fix the cause, start again"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,35 +73,52 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None, "crunch_cli/hub/migrations/versions/ holds no revision"
     return head
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def upgrade(engine: Engine, lock_path: Path | None) -> SchemaChange:
     """Bring the database to the newest revision; `lock_path` is the file SQLite's hubs
     take turns on (None: an in-memory database, which no other process sees)."""
     head = head_revision()
+    shown = _shown(engine)
+    opening = _errors_named(f"cannot open the hub's database {shown}", OPEN_HINT)
+    # Read-only: on SQLite, a plain transaction would queue for the write lock.
+    with opening, engine.connect().execution_options(read_only=True) as connection:
+        current = _current_revision(connection)
+    if current == head:
+        return SchemaChange(current, head)
+    if current is not None and current not in _known_revisions():
+        raise CrunchError(
+            f"the hub's database {shown} has schema revision {current}, which this "
+            "crunch-cli-hub does not know: a newer version upgraded it",
+            hint="run that version (pip install -U 'crunch-cli-hub[hub]'), or point "
+            "--database-url at another database",
+        )
+    upgrading = _errors_named(f"cannot upgrade the hub's database {shown}", UPGRADE_HINT)
+    with upgrading, engine.connect() as connection, _migration_lock(connection, lock_path):
+        return _upgrade_locked(connection, head)
+
+
+@contextlib.contextmanager
+def _errors_named(message: str, hint: str) -> Iterator[None]:
+    """The database's and alembic's errors as one CrunchError line, the password hidden."""
     try:
-        # Read-only: on SQLite, a plain transaction would queue for the write lock.
-        with engine.connect().execution_options(read_only=True) as connection:
-            current = _current_revision(connection)
-        if current == head:
-            return SchemaChange(current, head)
-        with engine.connect() as connection, _migration_lock(connection, lock_path):
-            return _upgrade_locked(connection, head)
-    except CommandError as error:
-        raise CrunchError(
-            f"the hub's database {_shown(engine)} cannot be upgraded: {error}",
-            hint="it was made by a newer crunch-cli-hub: install that version (pip install -U "
-            "'crunch-cli-hub[hub]'), or point --database-url at another database",
-        ) from error
+        yield
     except DBAPIError as error:
-        raise CrunchError(
-            f"cannot open the hub's database {_shown(engine)}: {_first_line(error.orig)}",
-            hint="check --database-url (or CRUNCH_HUB_DATABASE_URL): the server must be up "
-            "and the user allowed to create tables in that database",
-        ) from error
+        raise CrunchError(f"{message}: {_first_line(error.orig)}", hint=hint) from error
+    except CommandError as error:
+        raise CrunchError(f"{message}: {error}", hint=hint) from error
 
 
 def _upgrade_locked(connection: Connection, head: str) -> SchemaChange:

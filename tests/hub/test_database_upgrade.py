@@ -341,8 +341,9 @@ def test_a_database_upgraded_by_a_newer_hub_is_refused_untouched(tmp_path, empty
     with pytest.raises(CrunchError) as refused:
         HubStore(settings)
 
-    assert "cannot be upgraded" in refused.value.message
-    assert "newer crunch-cli-hub" in (refused.value.hint or "")
+    assert "has schema revision from-the-future" in refused.value.message
+    assert "a newer version upgraded it" in refused.value.message
+    assert "pip install -U 'crunch-cli-hub[hub]'" in (refused.value.hint or "")
     engine = create_engine(empty_database_url)
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).all()
@@ -351,6 +352,8 @@ def test_a_database_upgraded_by_a_newer_hub_is_refused_untouched(tmp_path, empty
 
 
 def test_an_unreachable_database_is_named_without_its_password(tmp_path):
+    HubStore(HubSettings(tmp_path)).close()  # a hub ran in this folder before
+
     status, output = hub_db_upgrade(
         tmp_path, "--database-url", "postgresql://alice:s3cret@127.0.0.1:9/hub"
     )
