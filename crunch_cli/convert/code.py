@@ -1,7 +1,8 @@
 """One code cell: what to keep, what to comment out, and what it imports.
 
 The platform imports the script to find `train()` and `infer()`, so only what a module
-needs at import time survives: imports, function and class definitions, comments. Every
+needs at import time survives: imports (R's through rpy2's `importr` too), function and
+class definitions, comments. Every
 other top-level statement (loading data, training, plotting...) is commented out line by
 line, which keeps it readable in the script without running it.
 """
@@ -14,6 +15,7 @@ import enum
 from collections.abc import Iterator, Sequence
 
 from crunch_cli.convert.model import Cell, ConversionWarning
+from crunch_cli.convert.rpackages import r_package
 from crunch_cli.convert.salvage import PYTHON, Unparsed
 from crunch_cli.errors import RequirementsError
 from crunch_cli.requirements import Requirement, is_standard, parse_import_comment
@@ -50,17 +52,18 @@ class Binding:
 class CodeCell:
     """A converted code cell: `source` is what was parsed (magics and unparsable
     statements already commented), `lines` the cell as it goes into the script;
-    requirements come with their line. `lost` are the unparsable statements that would
-    have been kept: the script lacks them."""
+    requirements come with their line, R packages (`importr("pkg")`) by name. `lost` are
+    the unparsable statements that would have been kept: the script lacks them."""
 
     cell: Cell
     source: str
     lines: list[str]
-    kept: list[ast.stmt]
-    requirements: list[tuple[Requirement, int]]
-    bindings: list[Binding]
-    warnings: list[ConversionWarning]
-    lost: list[Unparsed]
+    kept: list[ast.stmt] = dataclasses.field(default_factory=list)
+    requirements: list[tuple[Requirement, int]] = dataclasses.field(default_factory=list)
+    r_packages: list[str] = dataclasses.field(default_factory=list)
+    bindings: list[Binding] = dataclasses.field(default_factory=list)
+    warnings: list[ConversionWarning] = dataclasses.field(default_factory=list)
+    lost: list[Unparsed] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -84,7 +87,7 @@ def convert_code_cell(
     markers = _markers(lines, spans)
     for statement in statements:
         statement.kept = _keeps(_mode_at(markers, statement.start), _is_necessary(statement.node))
-    result = CodeCell(cell, source, _render(lines, statements), [], [], [], [], [])
+    result = CodeCell(cell, source, _render(lines, statements))
     for statement in statements:
         _collect(result, statement, lines)
     for failure in unparsed:
@@ -136,7 +139,7 @@ def _keeps(mode: Mode, necessary: bool) -> bool:
 
 
 def _is_necessary(node: ast.stmt) -> bool:
-    return isinstance(node, (*_DEFINITIONS, *_IMPORTS))
+    return isinstance(node, (*_DEFINITIONS, *_IMPORTS)) or r_package(node) is not None
 
 
 def _groups(statements: list[_Statement]) -> Iterator[list[_Statement]]:
@@ -239,6 +242,9 @@ def _collect(result: CodeCell, statement: _Statement, lines: list[str]) -> None:
         result.kept.append(node)
         if isinstance(node, _IMPORTS):
             result.requirements += _requirements(result.cell, node, lines)
+        package = r_package(node)
+        if package is not None:
+            result.r_packages.append(package)
         result.warnings += _nested_imports(result.cell, node)
     for name, line in _module_bindings(node):
         result.bindings.append(Binding(name, statement.kept, result.cell, line))

@@ -23,7 +23,7 @@ from crunch_cli.convert.model import (
 from crunch_cli.convert.notebook import NotebookInput, load_notebook, read_cells
 from crunch_cli.convert.salvage import PYTHON, parse_cell
 from crunch_cli.errors import ConversionError, RequirementsError
-from crunch_cli.requirements import Requirement, merge
+from crunch_cli.requirements import Requirement, merge, r_requirement
 
 CELL_SEPARATOR = "\n\n\n"
 
@@ -86,6 +86,7 @@ def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
         requirements,
         {path: content for _, path, content in embedded.values()},
         warnings,
+        [r_requirement(package) for package in _r_packages(code_cells)],
     )
 
 
@@ -141,6 +142,11 @@ def _merge(cells: Sequence[CodeCell]) -> list[Requirement]:
                     hint=error.hint,
                 ) from None
     return [requirement for requirement, _, _ in merged.values()]
+
+
+def _r_packages(cells: Sequence[CodeCell]) -> list[str]:
+    """Each package once, in the order the notebook loads them."""
+    return list(dict.fromkeys(package for code in cells for package in code.r_packages))
 
 
 def _assemble(chunks: list[tuple[Cell, list[str]]]) -> str:

@@ -14,9 +14,11 @@ from crunch_cli.convert.model import BadCells, Conversion
 from crunch_cli.errors import ConversionError, HubError, WorkspaceExistsError
 from crunch_cli.requirements import (
     ORIGINAL_REQUIREMENTS_FILE,
+    R_REQUIREMENTS_FILE,
     REQUIREMENTS_FILE,
     Whitelist,
     build_requirements,
+    format_requirements,
 )
 from crunch_cli.workspace import atomic_write_text
 
@@ -41,7 +43,9 @@ def convert_file(
     bad_cells: BadCells = "error",
     whitelist: Whitelist | None = None,
 ) -> ConvertResult:
-    """Convert `notebook` into `script`; requirements.txt and embedded files go beside it.
+    """Convert `notebook` into `script`; requirements.txt (requirements.r.txt when it loads R
+    packages) and embedded files go beside it. R packages are not pinned: their versions
+    are not known here.
 
     `whitelist` (the hub's) names the distributions when it answers; when it does not,
     names are resolved locally and a note says so.
@@ -71,6 +75,10 @@ def convert_file(
         outputs[folder / REQUIREMENTS_FILE] = built.text
         if built.original is not None:
             outputs[folder / ORIGINAL_REQUIREMENTS_FILE] = built.original
+        if conversion.r_requirements:
+            outputs[folder / R_REQUIREMENTS_FILE] = format_requirements(
+                conversion.r_requirements, header=NOTEBOOK_HEADER
+            )
     if write_embedded_files:
         for path, content in conversion.embedded_files.items():
             target = folder / path

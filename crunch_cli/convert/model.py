@@ -51,7 +51,11 @@ class ConversionWarning:
 
 @dataclasses.dataclass(frozen=True)
 class Conversion:
+    """`requirements` are Python's (requirements.txt); `r_requirements` the R packages
+    loaded with rpy2's `importr` (requirements.r.txt)."""
+
     script: str
     requirements: list[Requirement]
     embedded_files: dict[str, str]
     warnings: list[ConversionWarning]
+    r_requirements: list[Requirement]

@@ -19,12 +19,14 @@ from crunch_cli.requirements.parse import (
     parse_requirement,
     parse_requirements_file,
 )
+from crunch_cli.requirements.r import R_REQUIREMENTS_FILE, r_requirement
 from crunch_cli.requirements.resolve import resolve
 from crunch_cli.requirements.whitelist import LibraryIndex, Whitelist
 
 __all__ = [
     "ORIGINAL_REQUIREMENTS_FILE",
     "REQUIREMENTS_FILE",
+    "R_REQUIREMENTS_FILE",
     "ImportComment",
     "LibraryIndex",
     "Requirement",
@@ -40,5 +42,6 @@ __all__ = [
     "parse_import_comment",
     "parse_requirement",
     "parse_requirements_file",
+    "r_requirement",
     "resolve",
 ]

@@ -1,5 +1,6 @@
 """Golden files: each folder under corpus/ is a notebook (or a list of cells) beside the
-script, requirements, warnings, embedded files or error it must convert to.
+script, requirements (Python's and R's), warnings, embedded files or error it must
+convert to.
 
 `CRUNCH_UPDATE_GOLDEN=1 pytest tests/convert` rewrites the expected files from the current
 converter; review every diff by hand before committing it.
@@ -16,7 +17,7 @@ import pytest
 
 from crunch_cli.convert import Conversion, convert_cells, convert_notebook
 from crunch_cli.errors import CrunchError
-from crunch_cli.requirements import build_requirements
+from crunch_cli.requirements import build_requirements, format_requirements
 
 CORPUS = Path(__file__).parent / "corpus"
 UPDATE = os.environ.get("CRUNCH_UPDATE_GOLDEN") == "1"
@@ -54,6 +55,10 @@ def outputs(case: Path) -> dict[str, str]:
         "expected.py": conversion.script,
         "expected-requirements.txt": requirements.text,
     }
+    if conversion.r_requirements:
+        found["expected-requirements.r.txt"] = format_requirements(
+            conversion.r_requirements, header="extracted from a notebook"
+        )
     if conversion.warnings:
         found["expected-warnings.txt"] = "".join(f"{warning}\n" for warning in conversion.warnings)
     if conversion.embedded_files:
@@ -64,6 +69,7 @@ def outputs(case: Path) -> dict[str, str]:
 EXPECTED_NAMES = (
     "expected.py",
     "expected-requirements.txt",
+    "expected-requirements.r.txt",
     "expected-warnings.txt",
     "expected-embedded.json",
     "expected-error.txt",
