@@ -65,6 +65,23 @@ DatabaseOption = Annotated[
         "Default: ROOT/hub.sqlite3.",
     ),
 ]
+BlobStoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--blob-store",
+        envvar="CRUNCH_HUB_BLOB_STORE",
+        help="Where the hub keeps its files: s3://BUCKET/PREFIX, any S3-compatible store "
+        "(credentials and region from the AWS variables). Default: ROOT/blobs.",
+    ),
+]
+S3EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--s3-endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        help="The S3-compatible server of --blob-store (default: AWS's own).",
+    ),
+]
 
 
 def _settings(root: Path, database_url: str | None, **options: Any) -> "HubSettings":
@@ -102,6 +119,8 @@ def serve(
     ] = 8000,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
     public_url: Annotated[
         str | None,
         typer.Option("--public-url", help="Base URL clients use, when behind a proxy."),
@@ -167,6 +186,8 @@ def serve(
     settings = _settings(
         root,
         database_url,
+        blob_store=blob_store,
+        s3_endpoint_url=s3_endpoint_url,
         public_url=public_url,
         workers=workers,
         sandbox=not unsafe_no_sandbox,
@@ -207,6 +228,8 @@ def token(
     project: Annotated[str, typer.Argument(help="Project name (created if new).")],
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
     url: Annotated[
         str, typer.Option("--url", help="The hub's URL, for the printed setup line.")
     ] = DEFAULT_URL,
@@ -214,7 +237,7 @@ def token(
     """Mint a one-time setup token and print the `crunch setup` line that uses it."""
     from crunch_cli.hub import organizer
 
-    settings = _settings(root, database_url)
+    settings = _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
     plain = organizer.mint_setup_token(settings, competition, user, project)
     typer.echo(f"Setup token for {user}/{project} (usable once, for {_minutes(settings)}):")
     typer.echo(f"  {plain}")
@@ -289,12 +312,14 @@ def create_competition(
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Register a competition from a data folder (and, for unstructured, its modules)."""
     from crunch_cli.errors import CrunchError
     from crunch_cli.hub import organizer
 
-    settings = _settings(root, database_url)
+    settings = _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
     metrics = metric or []
     if format == UNSTRUCTURED:
         if modules is None:
@@ -357,11 +382,17 @@ def competition_modules(
     ],
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Replace an unstructured competition's modules (runner.py, scoring.py, ...)."""
     from crunch_cli.hub import organizer
 
-    stored = organizer.replace_modules(_settings(root, database_url), name, modules)
+    stored = organizer.replace_modules(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url),
+        name,
+        modules,
+    )
     typer.echo(f"replaced the modules of {name}")
     _echo_modules(stored)
 
@@ -374,11 +405,18 @@ def _echo_modules(modules: "Sequence[StoredModule]") -> None:
 
 
 @competition_app.command("list")
-def list_competitions(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOption = None) -> None:
+def list_competitions(
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
+) -> None:
     """List the hub's competitions."""
     from crunch_cli.hub import organizer
 
-    summaries = organizer.list_competitions(_settings(root, database_url))
+    summaries = organizer.list_competitions(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
+    )
     if not summaries:
         typer.echo("no competitions yet: add one with `crunch hub competition create`")
         return
@@ -406,11 +444,13 @@ def competition_limits(
     ] = None,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Show a competition's limits, changing those given."""
     from crunch_cli.hub import organizer
 
-    settings = _settings(root, database_url)
+    settings = _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
     changes = {
         "max_code_size": max_code_size,
         "max_model_size": max_model_size,
@@ -470,11 +510,19 @@ def add_quickstarter(
     title: Annotated[str | None, typer.Option("--title", help="A one-line title.")] = None,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Offer files as a quickstarter of the competition (replacing one of that name)."""
     from crunch_cli.hub.quickstarters import add_quickstarter as add
 
-    added = add(_settings(root, database_url), competition, files, name=name, title=title)
+    added = add(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url),
+        competition,
+        files,
+        name=name,
+        title=title,
+    )
     typer.echo(f"added quickstarter {added.name} to {competition}")
     for item in added.files:
         typer.echo(f"  {item.name:30} {item.size:>12,} bytes  sha256 {item.sha256[:12]}")
@@ -487,11 +535,16 @@ def whitelist_requests(
     ] = False,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """List the requests to whitelist a library, oldest first."""
     from crunch_cli.hub.library_requests import list_requests
 
-    found = list_requests(_settings(root, database_url), pending_only=pending)
+    found = list_requests(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url),
+        pending_only=pending,
+    )
     if not found:
         typer.echo("no library requests")
         return
@@ -513,11 +566,15 @@ def whitelist_approve(
     name: Annotated[str, typer.Argument(help="The library's name or alias, as requested.")],
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Whitelist a requested library (in ROOT/libraries.json) and approve its requests."""
     from crunch_cli.hub.library_requests import approve
 
-    approved = approve(_settings(root, database_url), name)
+    approved = approve(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url), name
+    )
     typer.echo(f"whitelisted {name}; approved request {_numbers(approved)}")
 
 
@@ -529,16 +586,27 @@ def whitelist_reject(
     ] = None,
     root: RootOption = DEFAULT_ROOT,
     database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
 ) -> None:
     """Reject the pending requests for a library."""
     from crunch_cli.hub.library_requests import reject
 
-    rejected = reject(_settings(root, database_url), name, reason)
+    rejected = reject(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url),
+        name,
+        reason,
+    )
     typer.echo(f"rejected request {_numbers(rejected)} for {name}")
 
 
 @db_app.command("upgrade")
-def db_upgrade(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOption = None) -> None:
+def db_upgrade(
+    root: RootOption = DEFAULT_ROOT,
+    database_url: DatabaseOption = None,
+    blob_store: BlobStoreOption = None,
+    s3_endpoint_url: S3EndpointOption = None,
+) -> None:
     """Bring the hub's database to the newest schema.
 
     Every hub and `crunch hub` command does it when it opens the database: this does it
@@ -546,7 +614,9 @@ def db_upgrade(root: RootOption = DEFAULT_ROOT, database_url: DatabaseOption = N
     """
     from crunch_cli.hub.store import upgrade_database
 
-    change = upgrade_database(_settings(root, database_url))
+    change = upgrade_database(
+        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
+    )
     if change.adopted:
         typer.echo(f"database made before migrations: completed, now at revision {change.after}")
     elif change.before is None:
