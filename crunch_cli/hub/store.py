@@ -162,7 +162,7 @@ def _parse_url(url: str) -> URL:
 def _postgresql_engine(url: URL, pool_size: int) -> Engine:
     """Lock waits end after the busy timeout, as on SQLite: the request answers HUB_BUSY
     (503) instead of holding its thread and connection behind a stuck transaction."""
-    timeout_ms = BUSY_TIMEOUT_SECONDS * 1000
+    timeout_ms = round(BUSY_TIMEOUT_SECONDS * 1000)
     return _checked(
         lambda: create_engine(
             url,

@@ -1,6 +1,7 @@
-"""Users and projects made on first use stay one of each when several requests make them at
-once: SQLite lets one writer through at a time, PostgreSQL lets them race to the unique
-constraint, and the loser takes what the winner made."""
+"""Requests racing on one database: users and projects made on first use stay one of each
+(SQLite lets one writer through at a time, PostgreSQL lets them race to the unique
+constraint, and the loser takes what the winner made), and a write kept waiting on a row
+lock answers HUB_BUSY instead of stalling."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 from test_web import mint
 
-from crunch_cli.hub import organizer
+from crunch_cli.hub import organizer, store
+from crunch_cli.hub.models import Project
+from crunch_cli.hub.store import HubStore
 
 pytestmark = pytest.mark.both_databases
 
@@ -56,3 +60,24 @@ def test_the_setup_box_asked_at_once_for_one_new_project_gives_one_token(hub):
 
     statuses = sorted(getattr(response, "status_code", response) for response in responses)
     assert statuses == [200] + [409] * (AT_ONCE - 1)
+
+
+@pytest.mark.parametrize("hub_database", ["postgresql"], indirect=True)
+def test_a_write_waiting_too_long_for_a_row_lock_is_busy_and_goes_through_when_sent_again(
+    restartable_hub, new_caller, monkeypatch
+):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_SECONDS", 0.5)
+    with restartable_hub(workers=0) as hub:
+        caller = new_caller(hub)
+        body = {"name": "main.py", "size": 1, "encrypted": False}
+        # Another hub process in the middle of a write on alice's project: creating an
+        # upload locks the project's row to count its quota.
+        with HubStore(hub.settings) as other, other.session() as session:
+            session.scalars(select(Project).where(Project.name == "alpha").with_for_update()).one()
+            busy = caller.call("POST", "/v1/uploads", json=body)
+        again = caller.call("POST", "/v1/uploads", json=body)
+
+    assert busy.status_code == 503
+    assert busy.json()["code"] == "HUB_BUSY"
+    assert busy.headers["Retry-After"]
+    assert again.status_code == 200, again.text
