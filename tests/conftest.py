@@ -8,8 +8,11 @@ any client does, for the hub's own wire-contract tests.
 The hub's database is SQLite unless told: a test module marked `both_databases` runs each
 of its hub tests twice, on SQLite and on a real PostgreSQL server (started once per
 session, skipped where no PostgreSQL is installed); `--hub-database postgresql` (or
-CRUNCH_TEST_HUB_DATABASE=postgresql) puts every hub of the run on PostgreSQL. There, the
-template is a database too, and each test gets a copy of it (CREATE DATABASE ... TEMPLATE).
+CRUNCH_TEST_HUB_DATABASE=postgresql) puts the hubs of these fixtures on PostgreSQL (`hub`,
+`restartable_hub`, `hub_process_at`, and `crunch hub` commands through
+CRUNCH_HUB_DATABASE_URL); a test that builds its own `HubSettings(hub_root)` follows only if
+it passes `database_url=hub_database_url`. There, the template is a database too, and each
+test gets a copy of it (CREATE DATABASE ... TEMPLATE).
 """
 
 from __future__ import annotations
