@@ -124,8 +124,10 @@ def _comment_cell_magic(source: str, name: str) -> str:
     if name not in PYTHON_CELL_MAGICS:
         return "\n".join(f"#{line}" if line.strip() else line for line in lines)
     first = next(number for number, line in enumerate(lines) if line.strip())
-    body = comment_line_magics("\n".join(lines[first + 1 :]))
-    return "\n".join([*lines[:first], f"#{lines[first]}", body])
+    head = "\n".join([*lines[:first], f"#{lines[first]}"])
+    if first + 1 == len(lines):  # the magic alone, not even a newline after it
+        return head
+    return head + "\n" + comment_line_magics("\n".join(lines[first + 1 :]))
 
 
 def comment_line_magics(source: str) -> str:

@@ -67,3 +67,10 @@ def test_a_cell_magic_whose_body_is_not_python_stays_commented_out(write_noteboo
     assert conversion.script == f"import json\n\n\n{expected}"
     assert [requirement.name for requirement in conversion.requirements] == ["json"]
     assert conversion.warnings == []
+
+
+@pytest.mark.parametrize("source", ["%%time", "%%time\n", "\n%%capture\n"])
+def test_a_python_cell_magic_with_no_body_converts_to_its_commented_line(write_notebook, source):
+    conversion = convert_notebook(write_notebook(source, "import os\n"))
+
+    assert conversion.script == "#" + source.strip() + "\n\n\nimport os\n"
