@@ -2,9 +2,9 @@
 
 The platform imports the script to find `train()` and `infer()`, so only what a module
 needs at import time survives: imports (R's through rpy2's `importr` too), function and
-class definitions, comments. Every
-other top-level statement (loading data, training, plotting...) is commented out line by
-line, which keeps it readable in the script without running it.
+class definitions, comments. Every other top-level statement (loading data, training,
+plotting...) is commented out line by line, which keeps it readable in the script without
+running it.
 """
 
 from __future__ import annotations
