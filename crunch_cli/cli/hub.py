@@ -49,11 +49,12 @@ db_app = typer.Typer(help="The hub's database and its schema.", no_args_is_help=
 app.add_typer(db_app, name="db")
 
 RootOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--root",
         envvar="CRUNCH_HUB_ROOT",
-        help="The hub's folder (database, blobs, signing key).",
+        help="The hub's folder (database, blobs, signing key). Default: ./crunch-hub.",
+        show_default=False,
     ),
 ]
 DatabaseOption = Annotated[
@@ -84,10 +85,24 @@ S3EndpointOption = Annotated[
 ]
 
 
-def _settings(root: Path, database_url: str | None, **options: Any) -> "HubSettings":
+def _settings(
+    root: Path | None, database_url: str | None, *, create: bool = False, **options: Any
+) -> "HubSettings":
+    """The settings of the hub at `root` (./crunch-hub when not given). Only `serve`, and
+    a command with `create` given a root or a database explicitly, may start a new hub: an
+    organizer command run in the wrong folder says so instead of working on a new, empty hub."""
+    from crunch_cli.errors import CrunchError
     from crunch_cli.hub.settings import HubSettings
 
-    return HubSettings(root=root, database_url=database_url, **options)
+    settings = HubSettings(root=root or DEFAULT_ROOT, database_url=database_url, **options)
+    if settings.exists or (create and (root is not None or database_url is not None)):
+        return settings
+    raise CrunchError(
+        f"there is no hub in {settings.root}",
+        hint="pass the folder `crunch hub serve` uses with --root DIR (or set CRUNCH_HUB_ROOT)"
+        if root is None
+        else "check the folder; `crunch hub serve --root DIR` starts a hub there",
+    )
 
 
 def _check_format(value: str) -> str:
@@ -117,7 +132,7 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on (0: any free one).")
     ] = 8000,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -184,10 +199,11 @@ def serve(
     from crunch_cli.hub import organizer, server
 
     settings = _settings(
-        root,
+        root or DEFAULT_ROOT,
         database_url,
         blob_store=blob_store,
         s3_endpoint_url=s3_endpoint_url,
+        create=True,
         public_url=public_url,
         workers=workers,
         sandbox=not unsafe_no_sandbox,
@@ -226,18 +242,33 @@ def token(
     competition: Annotated[str, typer.Argument(help="Competition name.")],
     user: Annotated[str, typer.Argument(help="User login (created if new).")],
     project: Annotated[str, typer.Argument(help="Project name (created if new).")],
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
     url: Annotated[
-        str, typer.Option("--url", help="The hub's URL, for the printed setup line.")
-    ] = DEFAULT_URL,
+        str | None,
+        typer.Option(
+            "--url",
+            help="The hub's URL, for the printed setup line. Default: the URL of the hub "
+            "serving this root, else " + DEFAULT_URL + ".",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Mint a one-time setup token and print the `crunch setup` line that uses it."""
-    from crunch_cli.hub import organizer
+    from crunch_cli.hub import organizer, serving
 
     settings = _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
+    if url is None:
+        url = serving.served_url(settings)
+    if url is None:
+        url = DEFAULT_URL
+        typer.echo(
+            f"note: no hub serves {settings.root} now; the line below assumes {url} "
+            "(pass --url to name another)",
+            err=True,
+        )
     plain = organizer.mint_setup_token(settings, competition, user, project)
     typer.echo(f"Setup token for {user}/{project} (usable once, for {_minutes(settings)}):")
     typer.echo(f"  {plain}")
@@ -310,7 +341,7 @@ def create_competition(
         typer.Option("--lower-is-better", help="Unstructured: lower scores rank higher."),
     ] = False,
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -319,7 +350,9 @@ def create_competition(
     from crunch_cli.errors import CrunchError
     from crunch_cli.hub import organizer
 
-    settings = _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
+    settings = _settings(
+        root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url, create=True
+    )
     metrics = metric or []
     if format == UNSTRUCTURED:
         if modules is None:
@@ -380,7 +413,7 @@ def competition_modules(
         Path,
         typer.Argument(help="Folder with runner.py, scoring.py (and optional others)."),
     ],
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -406,7 +439,7 @@ def _echo_modules(modules: "Sequence[StoredModule]") -> None:
 
 @competition_app.command("list")
 def list_competitions(
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -442,7 +475,7 @@ def competition_limits(
     run_memory_limit: Annotated[
         int | None, typer.Option("--run-memory-limit", min=1, help="MB per hub run.")
     ] = None,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -508,7 +541,7 @@ def add_quickstarter(
         typer.Option("--name", help="Its name (default: the first file's name, less suffix)."),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="A one-line title.")] = None,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -533,7 +566,7 @@ def whitelist_requests(
     pending: Annotated[
         bool, typer.Option("--pending", help="Only those waiting for a verdict.")
     ] = False,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -564,7 +597,7 @@ def whitelist_requests(
 @whitelist_app.command("approve")
 def whitelist_approve(
     name: Annotated[str, typer.Argument(help="The library's name or alias, as requested.")],
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -584,7 +617,7 @@ def whitelist_reject(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why, for the participants.")
     ] = None,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -602,7 +635,7 @@ def whitelist_reject(
 
 @db_app.command("upgrade")
 def db_upgrade(
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
@@ -615,7 +648,9 @@ def db_upgrade(
     from crunch_cli.hub.store import upgrade_database
 
     change = upgrade_database(
-        _settings(root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url)
+        _settings(
+            root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url, create=True
+        )
     )
     if change.adopted:
         typer.echo(f"database made before migrations: completed, now at revision {change.after}")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from crunch_cli.errors import CrunchError
+from crunch_cli.hub import serving
 from crunch_cli.hub.app import create_app
 from crunch_cli.hub.settings import HubSettings
 
@@ -68,7 +69,8 @@ def serve(
         server = uvicorn.Server(config)
         if on_ready is not None:
             on_ready(url_of(sock))
-        server.run(sockets=[sock])
+        with serving.recorded(settings, url_of(sock)):
+            server.run(sockets=[sock])
 
 
 class _ThreadedServer(uvicorn.Server):
@@ -127,7 +129,8 @@ def serve_in_thread(
             if not thread.is_alive():
                 raise CrunchError("the hub failed to start", hint="run it with --debug")
             thread.join(0.001)
-        yield RunningServer(url_of(sock), settings)
+        with serving.recorded(settings, url_of(sock)):
+            yield RunningServer(url_of(sock), settings)
     finally:
         server.stop()
         thread.join(SHUTDOWN_TIMEOUT)

@@ -55,6 +55,11 @@ class HubSettings:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())
 
     @property
+    def exists(self) -> bool:
+        """Whether a hub was started here: its signing key is made on the first start."""
+        return self.secret_path.is_file()
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.root / DATABASE_FILE}"
 

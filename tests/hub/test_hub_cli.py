@@ -50,9 +50,7 @@ def test_create_with_a_missing_file_says_which_and_registers_nothing(tmp_path, d
         "--moon-column, --target-column, --prediction-column",
     ]
     assert "Traceback" not in result.output
-    assert crunch("hub", "competition", "list", "--root", str(root)).stdout.startswith(
-        "no competitions yet"
-    )
+    assert not root.exists()  # not even an empty hub is left behind
 
 
 def test_create_with_a_missing_column_names_it_and_the_option_to_fix(tmp_path, demo_data):
@@ -192,8 +190,8 @@ def test_an_organizer_tightens_a_limit_and_the_hub_enforces_it(hub, caller):
     assert caller.submit({"main.py": main}).json()["code"] == "DAILY_SUBMISSION_LIMIT_EXCEEDED"
 
 
-def test_limits_of_an_unknown_competition_fail_clearly(tmp_path):
-    result = crunch("hub", "competition", "limits", "nope", "--root", str(tmp_path))
+def test_limits_of_an_unknown_competition_fail_clearly(hub):
+    result = crunch("hub", "competition", "limits", "nope", "--root", str(hub.root))
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: no competition named 'nope' on this hub")
@@ -209,3 +207,28 @@ def test_serve_on_a_busy_port_says_so_and_how_to_fix_it(tmp_path):
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use",
         "hint: pick another --port, or stop whatever is using this one",
     ]
+
+
+def test_an_organizer_command_outside_a_hub_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRUNCH_HUB_ROOT", raising=False)
+
+    listed = crunch("hub", "competition", "list")
+    token = crunch("hub", "token", "c", "alice", "alpha", "--root", str(tmp_path / "elsewhere"))
+
+    assert listed.exit_code == 1
+    assert listed.stderr.splitlines() == [
+        f"error: there is no hub in {tmp_path / 'crunch-hub'}",
+        "hint: pass the folder `crunch hub serve` uses with --root DIR (or set CRUNCH_HUB_ROOT)",
+    ]
+    assert token.exit_code == 1
+    assert token.stderr.startswith(f"error: there is no hub in {tmp_path / 'elsewhere'}")
+    assert not (tmp_path / "crunch-hub").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_token_prints_the_url_of_the_hub_serving_the_root(hub):
+    minted = crunch("hub", "token", "demo-timeseries", "carol", "gamma", "--root", str(hub.root))
+
+    assert minted.exit_code == 0, minted.output
+    assert f"--api-base-url {hub.url} " in minted.stdout or f"{hub.url}" in minted.stdout
+    assert "127.0.0.1:8000" not in minted.stdout

@@ -187,7 +187,7 @@ def test_each_projects_best_run_counts_on_the_leaderboard(caller, caller_for):
     assert board.json()["higherIsBetter"] is True
 
 
-def test_lower_is_better_metrics_rank_the_smallest_first_and_ties_go_to_the_first_scored(hub):
+def test_lower_is_better_metrics_rank_the_smallest_first_and_ties_share_a_rank(hub):
     # Scored runs written straight into the hub's database: three projects, one tie.
     for login in ("ann", "ben", "cat"):
         hub.mint_token("demo-stream", login, "p")
@@ -223,8 +223,8 @@ def test_lower_is_better_metrics_rank_the_smallest_first_and_ties_go_to_the_firs
 
     assert board["higherIsBetter"] is False
     assert [(e["rank"], e["userLogin"], e["score"]) for e in board["entries"]] == [
-        (1, "cat", 0.2),
-        (2, "ben", 0.2),
+        (1, "cat", 0.2),  # listed first: scored first
+        (1, "ben", 0.2),
         (3, "ann", 0.5),
     ]
 

@@ -169,9 +169,9 @@ def test_two_projects_pushing_and_running_at_once_lose_nothing(hub, caller_for):
     board = callers[0].call("GET", "/v2/competitions/demo-timeseries/leaderboards/@default")
     entries = board.json()["entries"]
     assert sorted(entry["projectName"] for entry in entries) == ["alpha", "beta"]
-    assert [entry["rank"] for entry in entries] == [1, 2]
-    assert entries[0]["score"] == entries[1]["score"]  # same model: the first scored ranks first
-    assert entries[0]["scoredAt"] <= entries[1]["scoredAt"]
+    assert [entry["rank"] for entry in entries] == [1, 1]  # same model, same score: same rank
+    assert entries[0]["score"] == entries[1]["score"]
+    assert entries[0]["scoredAt"] <= entries[1]["scoredAt"]  # the first scored is listed first
 
 
 def test_a_second_hub_on_the_same_folder_leaves_running_runs_alone_and_can_stop_them(

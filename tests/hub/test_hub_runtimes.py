@@ -133,7 +133,7 @@ def test_a_scored_project_sees_its_rank_and_metric(caller, caller_for):
     changes = caller.call("GET", changes_path(caller), params={"projectIdentifier": "alpha"})
 
     [target] = changes.json()["targets"]
-    assert target["rank"]["current"] == 2  # the same score, scored later
+    assert target["rank"]["current"] == 1  # the same score as bob's: the same rank
     assert target["rank"]["unit"] == {"prefix": None, "scale": 0, "suffix": None}
     assert target["metrics"] == {
         run["metric"]: {
