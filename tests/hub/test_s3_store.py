@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,9 @@ import pytest
 import requests
 
 import crunch_cli
+from crunch_cli.hub.janitor import Janitor
+from crunch_cli.hub.models import utcnow
+from crunch_cli.hub.store import HubStore
 
 pytestmark = pytest.mark.parametrize("hub_blob_store", ["s3"], indirect=True)
 
@@ -218,6 +222,51 @@ def test_a_run_fails_when_a_data_file_was_changed_in_the_bucket(hub, caller):
     assert expected.search(run["errorMessage"]), run["errorMessage"]
     assert any(expected.search(line["content"]) for line in logs)
     assert not list((hub.root / "blob-cache" / "sha256").glob(f"*/{key.rsplit('/', 1)[-1]}"))
+
+
+def test_an_empty_file_is_stored_checked_and_run_without_a_local_copy(hub, caller):
+    code = {
+        "main.py": (TEMPLATE / "main.py").read_bytes(),
+        "requirements.txt": b"",
+        "empty.py": b"",
+    }
+    uploads = {path: caller.upload(path, content) for path, content in code.items()}
+    shutil.rmtree(hub.root / "blob-cache" / "sha256")  # as on a hub started elsewhere
+
+    submitted = caller.call(
+        "POST",
+        caller.project_path(4) + "/submissions",
+        json={"mainFilePath": "main.py", "codeFiles": uploads, "modelFiles": {}},
+    )
+    run = caller.wait_for_run(caller.create_run(submitted.json()["id"])["id"], timeout=120)
+
+    assert submitted.status_code == 200, submitted.text
+    assert run["success"] is True, run
+
+
+def test_the_janitor_removes_expired_uploads_and_unused_files_from_the_bucket(s3, hub, caller):
+    main = (TEMPLATE / "main.py").read_bytes()
+    assert caller.submit({"main.py": main}).status_code == 200
+    abandoned = caller.start_upload("model.bin", 2000, chunk_size=1000)
+    assert put(chunk_request(caller, abandoned["id"], 1), b"a" * 1000).ok
+    unused_content = os.urandom(300)
+    unused = caller.upload("unused.bin", unused_content)
+
+    with HubStore(hub.settings) as store:
+        now = Janitor(store).sweep()
+        kept_while_live = set(bucket_objects(s3, hub))
+        later = Janitor(store).sweep(utcnow() + timedelta(days=2))
+    stored = set(bucket_objects(s3, hub))
+
+    assert now.uploads == now.blobs == 0
+    assert f"uploads/{abandoned['id']}/chunks/1" in kept_while_live
+    assert (later.uploads, later.blobs) == (2, 1)
+    assert not [key for key in stored if key.startswith("uploads/")]
+    assert f"sha256/{sha256(unused_content)[:2]}/{sha256(unused_content)}" not in stored
+    assert f"sha256/{sha256(main)[:2]}/{sha256(main)}" in stored
+    assert hub.data_file_key(COMPETITION, "X_train") in stored
+    for upload_id in (abandoned["id"], unused):
+        assert caller.call("GET", f"/v1/uploads/{upload_id}").status_code == 404
 
 
 # -- the competitor's commands, end to end --------------------------------------------------

@@ -68,17 +68,6 @@ class ObjectStoreError(HubStorageError):
     credentials, an `s3://` URL that names no bucket."""
 
 
-class StoredObjectIntegrityError(BlobIntegrityError):
-    """A blob in the bucket is missing or holds other bytes than the hub stored."""
-
-    def __init__(self, key: str, problem: str, bucket: str) -> None:
-        super().__init__(key, problem)
-        self.hint = (
-            f"the object in bucket {bucket} was changed or deleted outside the hub: restore "
-            "it from a backup (or a versioned copy), or ask the owner to push again"
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class S3Location:
     """`s3://BUCKET/PREFIX`: where the hub's keys live."""
@@ -187,10 +176,9 @@ class S3BlobStore:
 
         try:
             return self.cache.get(check_key(key), sha256, fetch)
-        except StoredObjectIntegrityError:
-            raise
         except BlobIntegrityError as error:
-            raise self._integrity(key, error.message.split(": ", 1)[-1]) from error
+            error.hint = self._integrity_hint()
+            raise
 
     def download_url(self, key: str, *, base_url: str, ttl: timedelta) -> str:
         return self._presign("get_object", key, ttl)
@@ -327,10 +315,13 @@ class S3BlobStore:
         return found
 
     def _get(self, key: str, last_byte: int | None = None) -> Iterator[bytes]:
+        """The object's bytes (up to `last_byte`, included), piece by piece."""
         try:
             pieces, _etag = self._get_with_etag(check_key(key), last_byte)
         except _Missing:
             raise self._integrity(key, "it is missing from the bucket") from None
+        except _Unsatisfiable:  # a range of an empty object
+            return iter(())
         return pieces
 
     def _get_with_etag(self, key: str, last_byte: int | None = None) -> tuple[Iterator[bytes], str]:
@@ -383,8 +374,16 @@ class S3BlobStore:
             )
         return url
 
-    def _integrity(self, key: str, problem: str) -> StoredObjectIntegrityError:
-        return StoredObjectIntegrityError(key, problem, self.location.bucket)
+    def _integrity(self, key: str, problem: str) -> BlobIntegrityError:
+        error = BlobIntegrityError(key, problem)
+        error.hint = self._integrity_hint()
+        return error
+
+    def _integrity_hint(self) -> str:
+        return (
+            f"the object in {self.location} was changed or deleted outside the hub: restore it "
+            "from a backup (or a versioned copy), or ask the owner to push again"
+        )
 
     @staticmethod
     def _read_file(path: Path, key: str, sha256: str, max_bytes: int) -> bytes:
@@ -416,6 +415,8 @@ class S3BlobStore:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in _MISSING:
                 raise _Missing(code) from error
+            if code == "InvalidRange":
+                raise _Unsatisfiable(code) from error
             if code == "NoSuchBucket":
                 raise ObjectStoreError(
                     f"the bucket of {where} does not exist",
@@ -445,6 +446,10 @@ class S3BlobStore:
 
 class _Missing(Exception):
     """The object asked for is not in the bucket."""
+
+
+class _Unsatisfiable(Exception):
+    """The range asked for starts past the object's end."""
 
 
 class _Adoption:
