@@ -181,6 +181,18 @@ def test_an_organizer_command_stores_its_files_in_the_same_bucket(s3, hub, run_c
     assert not (hub.root / "blobs").exists()
 
 
+def test_a_blob_store_that_is_no_s3_location_is_refused_with_a_hint(hub, run_crunch):
+    done = run_crunch(
+        "hub", "competition", "list", "--root", str(hub.root), "--blob-store", "s3:/no-bucket"
+    )
+
+    assert done.exit_code == 1
+    assert done.stderr.splitlines() == [
+        "error: 's3:/no-bucket' is not an S3 location",
+        "hint: pass --blob-store s3://BUCKET/PREFIX (or leave it out for ROOT/blobs)",
+    ]
+
+
 # -- runs read verified local copies --------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from crunch_cli.errors import BlobIntegrityError, HubStorageError
 from crunch_cli.hub.blobs import (
     CONTENT_PREFIX,
     GC_LOCK_FILE,
+    LOCK_SUFFIX,
     UPLOADS_FOLDER,
     check_key,
     chunk_key,
@@ -266,7 +267,7 @@ class S3BlobStore:
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(self.cache.root / UPLOADS_FOLDER):
                 with contextlib.suppress(FileNotFoundError):
-                    yield entry.name.removesuffix(".lock"), entry.stat().st_ctime
+                    yield entry.name.removesuffix(LOCK_SUFFIX), entry.stat().st_ctime
 
     # -- the bucket ----------------------------------------------------------------------
 
