@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ REGION = "us-east-1"
 BUCKET = "hub-tests"
 START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 10
+SEED_THREADS = 8
 
 
 @dataclasses.dataclass
@@ -37,6 +39,7 @@ class S3Server:
     endpoint_url: str
     process: subprocess.Popen[bytes]
     bucket: str = BUCKET
+    _client: Any = None
 
     def environment(self) -> dict[str, str]:
         """The AWS variables a hub (or `crunch hub ...`) needs to reach this server."""
@@ -48,6 +51,12 @@ class S3Server:
         }
 
     def client(self) -> Any:
+        """A boto3 client with the server's key (made once: clients are thread-safe)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -66,10 +75,22 @@ class S3Server:
         prefix = f"hub-{uuid.uuid4().hex[:12]}"
         if blobs is not None:
             client = self.client()
-            for path in sorted(blobs.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    key = f"{prefix}/{path.relative_to(blobs).as_posix()}"
-                    client.upload_file(str(path), self.bucket, key)
+            files = [
+                path
+                for path in blobs.rglob("*")
+                if path.is_file() and not path.name.startswith(".")
+            ]
+            with ThreadPoolExecutor(SEED_THREADS) as pool:
+                for done in [
+                    pool.submit(
+                        client.upload_file,
+                        str(path),
+                        self.bucket,
+                        f"{prefix}/{path.relative_to(blobs).as_posix()}",
+                    )
+                    for path in files
+                ]:
+                    done.result()
         return f"s3://{self.bucket}/{prefix}"
 
     def stop(self) -> None:
