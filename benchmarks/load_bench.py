@@ -22,7 +22,7 @@ from pathlib import Path
 from _hub import running_hub
 
 import crunch_cli
-from crunch_cli.environments import workspace_client
+from crunch_cli.environments import Settings
 from crunch_cli.hub import HubSettings, organizer
 from crunch_cli.push.bundle import build_bundle
 from crunch_cli.push.submit import submit
@@ -57,7 +57,8 @@ def timed_push(workspace: Workspace) -> float:
     started = time.perf_counter()
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(workspace, freeze=False, cache=cache)
-    submit(workspace_client(workspace), workspace, bundle, cache, message="benchmark")
+    client = Settings().workspace(workspace).client()
+    submit(client, workspace, bundle, cache, message="benchmark")
     return time.perf_counter() - started
 
 

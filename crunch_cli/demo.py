@@ -139,11 +139,11 @@ def _test(workspace: Workspace, emit: Emit) -> None:
 
 
 def _push_and_run(workspace: Workspace, url: str, emit: Emit) -> float | None:
-    from crunch_cli.api import HubClient
+    from crunch_cli.environments import Settings
     from crunch_cli.push.bundle import build_bundle
     from crunch_cli.push.submit import submit
     from crunch_cli.push.upload import CACHE_FILE, UploadCache
-    from crunch_cli.runs import create_run, follow, outcome, raise_if_failed
+    from crunch_cli.runs import create_run, follow_run, outcome, raise_if_failed
 
     emit(
         Step(
@@ -152,7 +152,7 @@ def _push_and_run(workspace: Workspace, url: str, emit: Emit) -> float | None:
             'crunch push -m "my first model"',
         )
     )
-    client = HubClient(url, workspace.read_token())
+    client = Settings(api_base_url=url).workspace(workspace).client()
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     bundle = build_bundle(workspace, cache=cache)
     submission, sent = submit(client, workspace, bundle, cache, message="my first model")
@@ -165,10 +165,9 @@ def _push_and_run(workspace: Workspace, url: str, emit: Emit) -> float | None:
             "crunch run create --wait",
         )
     )
-    config = workspace.config
-    run = create_run(client, config, submission=submission["number"])
+    run = create_run(client, submission=submission["number"])
     finished = None
-    for item in follow(client, config, run["id"], timeout=RUN_TIMEOUT_SECONDS):
+    for item in follow_run(client, run["id"], timeout=RUN_TIMEOUT_SECONDS):
         if "content" in item:
             emit(f"  | {item['content']}")
         else:
@@ -178,7 +177,7 @@ def _push_and_run(workspace: Workspace, url: str, emit: Emit) -> float | None:
     raise_if_failed(finished)
 
     emit(Step("See the leaderboard", "Best score per project.", "crunch leaderboard"))
-    for entry in client.leaderboard(config.competition_name).get("entries", []):
+    for entry in client.leaderboard().get("entries", []):
         emit(f"#{entry['rank']}  {entry['userLogin']}/{entry['projectName']}  {entry['score']:.4f}")
     return finished.get("score")
 

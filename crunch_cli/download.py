@@ -26,7 +26,7 @@ from crunch_cli.workspace import Workspace, atomic_write_json
 if TYPE_CHECKING:
     from _hashlib import HASH
 
-    from crunch_cli.api import HubClient, ProjectClient
+    from crunch_cli.api import ProjectClient
     from crunch_cli.api.streams import Session
 
 _SHA256 = re.compile("[0-9a-f]{64}")
@@ -299,7 +299,7 @@ def fetch_files(
 
 
 def download_data(
-    client: ProjectClient | HubClient,
+    project: ProjectClient,
     workspace: Workspace,
     *,
     size_variant: str | None = None,
@@ -313,15 +313,13 @@ def download_data(
     The competition, release and checks are cached in `.crunchdao/competition.json` only once
     every file is in place, so `crunch test` never sees metadata for data that is missing.
 
-    `client` is the workspace's project client; a `HubClient` is bound to the workspace's
-    project (the form of callers from before `ProjectClient`). `competitions_source` is
-    where the modules come from, by default the hub itself (`environments.competitions_source`).
+    `project` is the workspace's client (`WorkspaceSettings.client()`). `competitions_source`
+    is where the modules come from, by default the hub itself
+    (`environments.competitions_source`).
     """
-    from crunch_cli.api import ProjectClient
     from crunch_cli.environments import competitions_source as resolve_source
 
     config = workspace.config
-    project = ProjectClient.of(client, config)
     competition = project.competition()
     round_ = project.current_round()
     release = project.data_release(round_["number"], size_variant or config.size_variant)

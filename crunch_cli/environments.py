@@ -184,12 +184,6 @@ class WorkspaceSettings:
         )
 
 
-def workspace_client(workspace: Workspace) -> HubClient:
-    """The hub client under `workspace`'s project client, for callers that still pass a hub
-    client with the project's config apart (see `ProjectClient.of`)."""
-    return Settings().workspace(workspace).client().hub
-
-
 def _hub_client(
     base_url: str, token: str | None, *, timeout: float | None = None, retries: int | None = None
 ) -> HubClient:

@@ -1,7 +1,7 @@
 """Follow the hub's runs of your submissions: create, watch the logs, wait for the score.
 
 The hub's API is poll-only, so following a run is a loop of `logs?after=<last id>` and
-`run` calls; `wait` and `follow` share it.
+`run` calls; `crunch run wait`, `crunch run logs --follow` and `crunch push --wait` share it.
 """
 
 from __future__ import annotations
@@ -10,26 +10,22 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from crunch_cli.api import HubClient, ProjectClient
+from crunch_cli.api import ProjectClient
 from crunch_cli.errors import RunFailedError, RunTerminatedError, WaitTimeoutError
-from crunch_cli.workspace import ProjectConfig
 
 POLL_SECONDS = 0.5
 FINISHED = "COMPLETED"
 
 
 def create_run(
-    client: ProjectClient | HubClient,
-    config: ProjectConfig | None = None,
+    project: ProjectClient,
     *,
     submission: int | str = "@last",
     train_frequency: int | None = None,
     force_first_train: bool | None = None,
     runtime: str | None = None,
 ) -> dict[str, Any]:
-    """Run `submission` of the project on the hub. `client` is the project's; a `HubClient`
-    with the project's `config` does too (the form of callers from before `ProjectClient`)."""
-    project = ProjectClient.of(client, config)
+    """Run `submission` of the project on the hub (`@last` by default)."""
     found = project.submission(submission)
     body: dict[str, Any] = {"submissionId": found["id"]}
     if train_frequency is not None:
@@ -68,26 +64,6 @@ def follow_run(
                 hint=f"`crunch run wait {run_id}` to keep waiting, `crunch run logs {run_id}`",
             )
         sleep(poll_interval)
-
-
-def follow(
-    client: ProjectClient | HubClient,
-    config: ProjectConfig | None,
-    run_id: int,
-    *,
-    timeout: float | None = None,
-    poll_interval: float = POLL_SECONDS,
-    after: int | None = None,
-) -> Iterator[dict[str, Any]]:
-    """`follow_run` in the form of callers from before `ProjectClient`: a hub client and the
-    project's `config` apart."""
-    return follow_run(
-        ProjectClient.of(client, config),
-        run_id,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        after=after,
-    )
 
 
 def outcome(run: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from crunch_cli import __version__
@@ -350,32 +350,6 @@ class HubClient:
         """This client bound to one project: the calls about it no longer take its name."""
         return ProjectClient(self, competition, user_id, project)
 
-    def create_submission(
-        self, competition: str, user_id: int, project: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        """`project(...).create_submission(body)`, for a caller that holds the names itself
-        (a test that probes what the hub answers to a body the CLI would never send)."""
-        return self.project(competition, user_id, project).create_submission(body)
-
-    def terminate_run(
-        self, competition: str, user_id: int, project: str, run_id: int
-    ) -> dict[str, Any]:
-        """`project(...).terminate_run(run_id)`, for a caller that holds the names itself."""
-        return self.project(competition, user_id, project).terminate_run(run_id)
-
-
-class ProjectKey(Protocol):
-    """What names a project on the hub (a workspace's `ProjectConfig` has these)."""
-
-    @property
-    def competition_name(self) -> str: ...
-
-    @property
-    def user_id(self) -> int: ...
-
-    @property
-    def project_name(self) -> str: ...
-
 
 class ProjectClient:
     """A `HubClient` bound to one project (competition, user id, project name).
@@ -391,16 +365,6 @@ class ProjectClient:
         self.competition_name = competition
         self.user_id = user_id
         self.project_name = project
-
-    @classmethod
-    def of(cls, client: HubClient | ProjectClient, key: ProjectKey | None) -> ProjectClient:
-        """`client` itself when it is already bound; a `HubClient` bound to `key`'s project,
-        for callers that still pass a hub client and the project's names apart."""
-        if isinstance(client, ProjectClient):
-            return client
-        if key is None:
-            raise TypeError("a HubClient needs the project it is for")
-        return client.project(key.competition_name, key.user_id, key.project_name)
 
     @property
     def base_url(self) -> str:

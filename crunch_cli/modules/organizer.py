@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from crunch_cli.api import HubClient
+from crunch_cli.environments import competitions_source
 from crunch_cli.errors import CrunchError
 from crunch_cli.modules.pipeline import run_scoring
-from crunch_cli.modules.sources import default_source, load
+from crunch_cli.modules.sources import load
 from crunch_cli.runner.process import OutputCallback
 
 
@@ -39,7 +40,7 @@ def try_scoring(
     for folder in (data_directory, prediction_directory):
         if not folder.is_dir():
             raise CrunchError(f"{folder} is not a folder", hint="pass an existing folder")
-    loaded = load(source or default_source(base_url), competition, "scoring")
+    loaded = load(competitions_source(source, base_url), competition, "scoring")
     if loaded is None:
         raise CrunchError(
             f"{competition} has no scoring module",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crunch_cli.api import HubClient, ProjectClient
+from crunch_cli.api import ProjectClient
 from crunch_cli.api.client import hint_for
 from crunch_cli.errors import CrunchError, NotFoundError, PushError
 from crunch_cli.push.bundle import Bundle
@@ -80,7 +80,7 @@ def check_quota(client: ProjectClient, bundle: Bundle) -> None:
 
 
 def submit(
-    client: ProjectClient | HubClient,
+    project: ProjectClient,
     workspace: Workspace,
     bundle: Bundle,
     cache: UploadCache,
@@ -91,11 +91,9 @@ def submit(
 ) -> tuple[dict[str, Any], int]:
     """Upload what the hub lacks and create the submission; returns it and the bytes sent.
 
-    `client` is the workspace's project client; a `HubClient` is bound to the workspace's
-    project (the form of callers from before `ProjectClient`).
+    `project` is the workspace's client (`WorkspaceSettings.client()`).
     """
     check_message(message)
-    project = ProjectClient.of(client, workspace.config)
     forbidden = forbidden_libraries(project, bundle.requirements)
     if forbidden:
         raise PushError(

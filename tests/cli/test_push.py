@@ -447,7 +447,7 @@ def test_whitelist_search_finds_aliases_and_validate_flags_unknown_names(hub, cr
 
 
 def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub):
-    from crunch_cli.environments import workspace_client
+    from crunch_cli.environments import Settings
     from crunch_cli.errors import ApiError
     from crunch_cli.push.bundle import build_bundle
     from crunch_cli.push.submit import submit
@@ -470,9 +470,10 @@ def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub)
     local = Workspace(workspace)
     cache = UploadCache(local.metadata_dir / CACHE_FILE)
     bundle = build_bundle(local, cache=cache)
+    client = Settings().workspace(local).client()
 
     with pytest.raises(ApiError) as refused:
-        submit(workspace_client(local), local, bundle, cache, progress=LimitDropsMidPush())
+        submit(client, local, bundle, cache, progress=LimitDropsMidPush())
 
     assert refused.value.code == "DAILY_SUBMISSION_LIMIT_EXCEEDED"
     assert upload_statuses(hub) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crunch_cli.api import HubClient, ProjectClient
+from crunch_cli.api import ProjectClient
 from crunch_cli.environments import Settings
 from crunch_cli.errors import NotInWorkspaceError, WorkspaceError
 from crunch_cli.workspace import ProjectConfig, Workspace
@@ -86,15 +86,3 @@ def test_outside_a_workspace_the_commands_that_need_one_say_so(tmp_path: Path, m
     assert Settings(api_base_url="http://named.example").hub().base_url == "http://named.example"
     with pytest.raises(NotInWorkspaceError):
         Settings().workspace()
-
-
-def test_a_hub_client_binds_to_a_project_once():
-    hub = HubClient("http://hub.example", "token")
-    config = ProjectConfig("demo-timeseries", "alpha", 7, None)
-
-    bound = ProjectClient.of(hub, config)
-
-    assert (bound.hub, bound.project_name) == (hub, "alpha")
-    assert ProjectClient.of(bound, None) is bound
-    with pytest.raises(TypeError):
-        ProjectClient.of(hub, None)

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 import crunch_cli
-from crunch_cli.environments import workspace_client
+from crunch_cli.api import ProjectClient
+from crunch_cli.environments import Settings
 from crunch_cli.push.bundle import build_bundle
 from crunch_cli.push.submit import submit
 from crunch_cli.push.upload import CACHE_FILE, UploadCache
-from crunch_cli.runs import create_run, follow
+from crunch_cli.runs import create_run, follow_run
 from crunch_cli.setup_project import setup_project
 from crunch_cli.workspace import Workspace
 
@@ -51,29 +52,29 @@ def push(workspace: Workspace) -> dict[str, Any]:
     cache = UploadCache(workspace.metadata_dir / CACHE_FILE)
     with _PARSING:
         bundle = build_bundle(workspace, freeze=False, cache=cache)
-    client = workspace_client(workspace)
-    submission, _sent = submit(client, workspace, bundle, cache, message="under load")
+    submission, _sent = submit(client(workspace), workspace, bundle, cache, message="under load")
     return submission
 
 
 _PARSING = threading.Lock()
 
 
+def client(workspace: Workspace) -> ProjectClient:
+    """The workspace's client, as every command makes it."""
+    return Settings().workspace(workspace).client()
+
+
 def run(workspace: Workspace) -> dict[str, Any]:
     """What `crunch run create` does."""
-    return create_run(workspace_client(workspace), workspace.config)
+    return create_run(client(workspace))
 
 
 def terminate(workspace: Workspace, run_id: int) -> dict[str, Any]:
-    config = workspace.config
-    client = workspace_client(workspace)
-    return client.terminate_run(
-        config.competition_name, config.user_id, config.project_name, run_id
-    )
+    return client(workspace).terminate_run(run_id)
 
 
 def finished(workspace: Workspace, run_id: int) -> dict[str, Any]:
-    *_lines, ended = follow(workspace_client(workspace), workspace.config, run_id, timeout=120)
+    *_lines, ended = follow_run(client(workspace), run_id, timeout=120)
     return ended
 
 

@@ -33,6 +33,7 @@ def workspace_templates(
     """
     from crunch_cli.api.client import HubClient
     from crunch_cli.download import download_data
+    from crunch_cli.environments import Settings
     from crunch_cli.hub import organizer
     from crunch_cli.workspace import ProjectConfig
     from crunch_cli.workspace import Workspace as RealWorkspace
@@ -53,7 +54,7 @@ def workspace_templates(
             )
             workspace.write_token(upgraded["plain"])
             workspace.model_dir.mkdir()
-            download_data(HubClient(server.url, upgraded["plain"]), workspace)
+            download_data(Settings().workspace(workspace).client(), workspace)
             templates[format_name] = workspace.root
     return templates
 

@@ -68,7 +68,9 @@ def test_ordinary_names_close_to_secret_ones_are_accepted(caller):
 
 
 def test_the_client_explains_the_refusal(caller):
-    client = HubClient(caller.url, caller.token)
+    client = HubClient(caller.url, caller.token).project(
+        caller.competition, caller.user_id, caller.project
+    )
     body = {
         "mainFilePath": "main.py",
         "codeFiles": {
@@ -78,7 +80,7 @@ def test_the_client_explains_the_refusal(caller):
     }
 
     with pytest.raises(ApiError) as refused:
-        client.create_submission(caller.competition, caller.user_id, caller.project, body)
+        client.create_submission(body)
 
     assert refused.value.code == "SECRET_FILE"
     assert refused.value.status == 400
