@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import Caller, make_caller, serve_hub
+from hubs import Caller, make_caller, serve_hub
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 

@@ -16,7 +16,7 @@ from crunch_cli.hub.runlogs import HEAD_LINES, MAX_LINE_LENGTH, TAIL_LINES
 pytestmark = pytest.mark.both_databases
 
 if TYPE_CHECKING:
-    from conftest import Caller
+    from hubs import Caller
 
 PRINTED = 3 * (HEAD_LINES + TAIL_LINES)
 FLOODING = training_does(

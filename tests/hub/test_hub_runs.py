@@ -18,7 +18,7 @@ from crunch_cli.hub.store import HubStore
 pytestmark = pytest.mark.both_databases
 
 if TYPE_CHECKING:
-    from conftest import Caller
+    from hubs import Caller
 
 TEMPLATES = Path(crunch_cli.__file__).parent / "templates"
 GOOD = b"""\

@@ -17,7 +17,7 @@ from crunch_cli.hub.store import HubStore
 pytestmark = pytest.mark.both_databases
 
 if TYPE_CHECKING:
-    from conftest import Caller
+    from hubs import Caller
 
 SLEEPER = training_does(b'print("sleeping", flush=True); __import__("time").sleep(60)')
 

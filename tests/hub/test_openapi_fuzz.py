@@ -18,7 +18,7 @@ from crunch_cli.hub import HubSettings
 from crunch_cli.hub.server import serve_in_thread
 
 if TYPE_CHECKING:
-    from conftest import Caller
+    from hubs import Caller
 
 EXAMPLES_PER_OPERATION = 25
 TOO_BIG = str(2**64)

@@ -29,7 +29,7 @@ from crunch_cli.runner import sandbox
 from crunch_cli.runner.cgroup import ProcessGroup
 
 if TYPE_CHECKING:
-    from conftest import Caller, Hub
+    from hubs import Caller, Hub
 
 pytestmark = pytest.mark.skipif(
     sandbox.bubblewrap_problem() is not None, reason="bubblewrap cannot run on this machine"
