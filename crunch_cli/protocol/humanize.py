@@ -4,20 +4,28 @@ crunch-cli 13.0.1 ships a few functions of the `humanfriendly` package as
 `crunch.external.humanfriendly`, and submission modules use them to word their limits
 ("model files must not exceed 5 GB, got 6.2 GB"). These are written to give the same text;
 the package itself is not a dependency (it is much larger than these few functions).
+
+`size`, `duration` and `timestamp` are how crunch itself shows those values, in every
+command and on the hub's website alike: binary units ("1.5 GiB"), durations in words ("2
+minutes and 3 seconds", "0.82 seconds") and moments in UTC to the minute ("2024-05-01
+13:07"), so that a limit reads the same wherever it is printed.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 __all__ = [
     "coerce_boolean",
     "concatenate",
+    "duration",
     "format_size",
     "format_timespan",
     "pluralize",
     "round_number",
+    "size",
+    "timestamp",
 ]
 
 # Largest first: the first unit not larger than the value is the one shown.
@@ -111,3 +119,38 @@ def format_timespan(
     if len(parts) == 1:
         return parts[0]
     return concatenate(parts if detailed else parts[:max_units])
+
+
+def size(num_bytes: float) -> str:
+    """A size as crunch shows it: binary units, as memory limits are counted ("1.5 GiB")."""
+    return format_size(int(num_bytes), binary=True)
+
+
+def duration(seconds: float | timedelta) -> str:
+    """A duration as crunch shows it: "2 minutes and 3 seconds", "0.82 seconds"."""
+    return format_timespan(max(0.0, float(_seconds(seconds))))
+
+
+def timestamp(moment: datetime | str | float) -> str:
+    """A moment as crunch shows it: UTC, to the minute ("2024-05-01 13:07").
+
+    A hub sends ISO text, with or without an offset; one without is UTC (the hub stores
+    UTC), as is a naive datetime. A number is a Unix time. Text that is not a date is
+    shown as it came rather than hidden.
+    """
+    if isinstance(moment, datetime):
+        when = moment
+    elif isinstance(moment, str):
+        try:
+            when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return moment
+    else:
+        when = datetime.fromtimestamp(float(moment), tz=timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else value
