@@ -5,9 +5,10 @@ from typing import Annotated
 import typer
 
 from crunch_cli.cli.libraries import check_round, require_current_round
-from crunch_cli.cli.output import DownloadProgress, echo, relative_path
+from crunch_cli.cli.output import echo, relative_path
 from crunch_cli.cli.setup_options import check_size
 from crunch_cli.cli.state import State
+from crunch_cli.cli.transfers import Downloads
 
 
 def download(
@@ -37,7 +38,7 @@ def download(
     settings = state.workspace()
     require_current_round(settings, round_number)
     workspace = settings.workspace
-    with DownloadProgress() as progress:
+    with Downloads() as progress:
         outcomes = download_data(
             settings.client(),
             workspace,

@@ -95,11 +95,11 @@ def push(
     if message is None:
         message = typer.prompt("Message", default="", show_default=False) if _interactive() else ""
     check_message(message)
-    from crunch_cli.cli.output import UploadProgress
+    from crunch_cli.cli.transfers import Uploads
     from crunch_cli.push.submit import submit
 
     client = settings.client()
-    with UploadProgress() as progress:
+    with Uploads() as progress:
         submission, sent = submit(
             client,
             workspace,
@@ -157,25 +157,28 @@ def _interactive() -> bool:
 
 
 def _print_manifest(bundle: "Bundle", cache: "UploadCache") -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    """A table on a terminal; piped, one tab-separated line per file with the full path, the
+    size in bytes and the full sha256, for a program or a later comparison to read."""
     from crunch_cli.push.export import archive_path
 
-    table = Table("path", "kind", "size", "sha256", "", box=None)
+    rows = []
     cached = 0
     for file in bundle.files:
         known = cache.upload_id(file.blob.sha256) is not None
         cached += file.blob.size if known else 0
-        add_row(
-            table,
-            archive_path(bundle, file),
-            file.kind,
-            human_size(file.blob.size),
-            file.blob.sha256[:12],
-            "cached" if known else file.origin,
-        )
-    Console().print(table)
+        state = "cached" if known else file.origin
+        rows.append((archive_path(bundle, file), file.kind, file.blob, state))
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("path", "kind", "size", "sha256", "", box=None)
+        for path, kind, blob, state in rows:
+            add_row(table, path, kind, human_size(blob.size), blob.sha256[:12], state)
+        Console().print(table)
+    else:
+        for path, kind, blob, state in rows:
+            echo("\t".join((path, kind, str(blob.size), blob.sha256, state)))
     total = bundle.size("code") + bundle.size("model")
     echo(
         f"{len(bundle.files)} files: code {human_size(bundle.size('code'))}, "

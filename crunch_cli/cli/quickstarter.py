@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from crunch_cli.cli.output import (
-    DownloadProgress,
     JsonOption,
     add_row,
     echo,
@@ -15,6 +14,7 @@ from crunch_cli.cli.output import (
     print_json,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.cli.transfers import Downloads
 
 app = typer.Typer(
     name="quickstarter",
@@ -95,7 +95,7 @@ def apply(
 
     state: State = ctx.obj
     settings = state.workspace()
-    with DownloadProgress() as progress:
+    with Downloads() as progress:
         applied = apply_quickstarter(
             settings.client(),
             name,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.output import DownloadProgress, echo
+from crunch_cli.cli.output import echo
 from crunch_cli.cli.setup_options import (
     DIRECTORY_PATTERN,
     DirectoryArgument,
@@ -21,6 +21,7 @@ from crunch_cli.cli.setup_options import (
     report_setup,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.cli.transfers import Downloads
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 
@@ -46,7 +47,7 @@ def setup(
 
     state: State = ctx.obj
     restore = check_submission(submission)
-    with DownloadProgress() as progress:
+    with Downloads() as progress:
         result = setup_project(
             competition=competition,
             project=project,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.output import DownloadProgress, echo
+from crunch_cli.cli.output import echo
 from crunch_cli.cli.setup_options import (
     TOKEN_VARIABLE,
     ModelDirectoryOption,
@@ -18,6 +18,7 @@ from crunch_cli.cli.setup_options import (
     report_setup,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.cli.transfers import Downloads
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 
@@ -49,7 +50,7 @@ def setup_notebook(
 
     state: State = ctx.obj
     restore = check_submission(submission)
-    with DownloadProgress() as progress:
+    with Downloads() as progress:
         result = setup_project(
             competition=competition,
             project=project,

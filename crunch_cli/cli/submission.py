@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from crunch_cli.cli.output import (
-    DownloadProgress,
     JsonOption,
     LimitOption,
     ShowAllOption,
@@ -18,6 +17,7 @@ from crunch_cli.cli.output import (
     submission_selector,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.cli.transfers import Downloads
 
 if TYPE_CHECKING:
     from crunch_cli.api import ProjectClient
@@ -108,7 +108,7 @@ def checkout(
     resolved = submission_selector(number)
     if resolved == "@last":
         resolved = client.submission("@last")["number"]
-    with DownloadProgress() as progress:
+    with Downloads() as progress:
         result = checkout_files(
             client,
             settings.workspace,
