@@ -2,11 +2,14 @@
 the hub's values and the hub's data: a competition's own modules, or the built-in ones of
 its format (`crunch_cli.modules.builtin`).
 
-The run folder gets the modules (an organizer's, read back and verified), the released files
-and, for the scoring only, the released files with the hidden ones laid over them. Data
-files are hard links to the stored blobs (copies when runs are not sandboxed, since an
-unconfined run could then change them). Inside the sandbox every one of these folders is
-moved out of the hub's root, which stays unreachable; the released files appear as /data.
+It takes a run as plain inputs (`ModuleInputs`: local, verified files by relative path), so
+the same code lays out and runs a job on the hub and on a worker elsewhere
+(`crunch_cli.hub.execution.perform` fetches the files first). The run folder gets the
+modules, the released files and, for the scoring only, the released files with the hidden
+ones laid over them. Data files are hard links to the verified files (copies when runs are
+not sandboxed, since an unconfined run could then change them). Inside the sandbox every
+one of these folders is moved out of the caller's own folders, which stay unreachable; the
+released files appear as /data.
 """
 
 from __future__ import annotations
@@ -14,18 +17,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from crunch_cli.hub import metrics, runs, views
-from crunch_cli.hub.competition_modules import run_inputs
-from crunch_cli.hub.models import Competition, DataFile
-from crunch_cli.hub.release_checks import HIDDEN_FILES
 from crunch_cli.hub.runs import Outcome
-from crunch_cli.hub.store import HubStore
 from crunch_cli.modules import builtin
 from crunch_cli.modules.pipeline import ModuleRun
 from crunch_cli.runner.formats import has_model
@@ -41,77 +37,32 @@ NO_TARGETS = "the predictions passed every check; this competition has no hidden
 
 @dataclasses.dataclass(frozen=True)
 class ModuleInputs:
-    """What the database says a run needs, read before it starts. `modules` holds an
-    organizer's sources, each with its sha256; none: the built-in modules, which judge as
-    `judging` says."""
+    """What a run needs besides the submission, as local files already checked against
+    their sha256. `modules` maps an organizer's module kind to its source file; none: the
+    built-in modules, which judge as `judging` says. `released` and `hidden` map a path
+    relative to the data folder to its file. `metrics` are the competition's."""
 
-    modules: dict[str, tuple[bytes, str]]
-    released: dict[str, Path]  # relative path → stored blob
-    hidden: dict[str, Path]
-    metrics: list[dict[str, Any]]
+    modules: Mapping[str, Path]
+    released: Mapping[str, Path]
+    hidden: Mapping[str, Path]
+    metrics: Sequence[Mapping[str, Any]]
     judging: Judging | None = None
-
-    @property
-    def shas(self) -> dict[str, str]:
-        return {kind: sha256 for kind, (_source, sha256) in self.modules.items()}
-
-
-def read_inputs(
-    store: HubStore, session: Session, competition: Competition, judging: Judging | None
-) -> ModuleInputs:
-    """The inputs of a run of `competition`; `judging` (the checks and the metric) for a
-    built-in format."""
-    target = metrics.target(competition)
-    scored = [views.metric(item, target) for item in metrics.metrics(session, competition)]
-    if judging is not None:
-        return _built_in_inputs(store, competition.data_files, scored, judging)
-    inputs = run_inputs(store, session, competition)
-    released = {
-        item.name: store.blobs.local_file(item.blob_key, item.sha256)
-        for item in competition.data_files
-        if not item.hidden
-    }
-    return ModuleInputs(inputs.modules, released, inputs.hidden_files, scored)
-
-
-def _built_in_inputs(
-    store: HubStore, files: list[DataFile], scored: list[dict[str, Any]], judging: Judging
-) -> ModuleInputs:
-    """The training files and the test features for the run; the targets for the scoring
-    only. The hidden test set when the competition has one, else the released one."""
-    public = {item.key: item for item in files if not item.hidden}
-    hidden = {item.key: item for item in files if item.hidden}
-    test = hidden if all(key in hidden for key in HIDDEN_FILES) else public
-    chosen = {"X_train": public["X_train"], "y_train": public["y_train"], "X_test": test["X_test"]}
-    y_test = test.get("y_test")
-    return ModuleInputs(
-        modules={},
-        released={
-            f"{key}.parquet": store.blobs.local_file(item.blob_key, item.sha256)
-            for key, item in chosen.items()
-        },
-        hidden={}
-        if y_test is None
-        else {"y_test.parquet": store.blobs.local_file(y_test.blob_key, y_test.sha256)},
-        metrics=scored if y_test is not None else [],
-        judging=judging,
-    )
 
 
 def run(
-    store: HubStore,
-    run_id: int,
     inputs: ModuleInputs,
     spec: RunSpec,
     folder: Path,
     context: dict[str, Any],
     run_process: Callable[[ModuleRun], RunResult],
     note: Callable[[str], None],
+    *,
+    link: bool,
 ) -> Outcome:
     """Run the submission `spec` describes (its code, model folder and limits) with the
-    competition's modules; the metrics scored are the run's, the first one its score."""
+    competition's modules; the metrics scored are the run's, the first one its score.
+    `link`: hard-link the data files into the folder (else read-only copies)."""
     released, scoring = folder / "released", folder / "scoring"
-    link = store.settings.sandbox
     _lay(inputs.released, released, link)
     _lay(inputs.released, scoring, link)
     _lay(inputs.hidden, scoring, link)
@@ -123,8 +74,7 @@ def run(
     }
     judging = inputs.judging
     if judging is None:
-        runs.record_modules(store, run_id, inputs.shas)
-        modules = _write_modules(inputs.modules, folder / "modules")
+        modules = _copy_modules(inputs.modules, folder / "modules")
         view[folder / "modules"] = INSIDE_MODULES
     else:
         modules = builtin.MODULES
@@ -168,17 +118,17 @@ def run(
     return Outcome(True, exit_code=0, score=float(first), metrics=scored)
 
 
-def _write_modules(sources: dict[str, tuple[bytes, str]], folder: Path) -> dict[str, Path]:
+def _copy_modules(sources: Mapping[str, Path], folder: Path) -> dict[str, Path]:
     modules = {}
     folder.mkdir()
-    for kind, (source, _sha256) in sources.items():
+    for kind, source in sources.items():
         modules[kind] = folder / f"{kind}.py"
-        modules[kind].write_bytes(source)
+        shutil.copyfile(source, modules[kind])
     return modules
 
 
-def _lay(files: dict[str, Path], folder: Path, link: bool) -> None:
-    """Place stored files at their relative paths under `folder` (names checked again)."""
+def _lay(files: Mapping[str, Path], folder: Path, link: bool) -> None:
+    """Place verified files at their relative paths under `folder` (names checked again)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, stored in files.items():
         target = folder.joinpath(*PurePosixPath(relative_name(name, what="data file")).parts)

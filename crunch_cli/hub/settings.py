@@ -31,6 +31,10 @@ class HubSettings:
     `blob_store` None keeps the hub's files in ROOT/blobs; `s3://BUCKET/PREFIX` keeps them
     in an S3 bucket (ROOT/blob-cache then holds local copies for runs), reached at
     `s3_endpoint_url` in `s3_region` (None: the AWS settings of the environment).
+
+    `executor` says where runs execute: "local" (this process's pool of `workers`
+    threads) or "ray" (a Ray cluster at `ray_address`, `workers` runs on it at once;
+    None: the cluster `ray.init()` finds by itself, such as RAY_ADDRESS).
     """
 
     root: Path
@@ -50,6 +54,8 @@ class HubSettings:
     blob_store: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())
