@@ -57,17 +57,18 @@ _HINTS = {
 
 
 def make_session(*, retries: int = RETRIES) -> requests.Session:
-    """A session that retries idempotent requests on connection errors and 502/503/504,
-    after the `Retry-After` a 503 gives.
+    """A session that retries idempotent requests on time-outs, dropped connections and
+    502/503/504, after the `Retry-After` a 503 gives; a refused connection fails at once
+    (`crunch_cli.api.transport`), and `--debug` logs every request.
 
     POSTs are never retried here: re-sending one could, say, mint a second submission
     (`HubClient.send` re-sends them only when the hub says it did nothing).
     """
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
-    retry = Retry(
+    from crunch_cli.api.transport import HubRetry, LoggingAdapter
+
+    retry = HubRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -77,7 +78,7 @@ def make_session(*, retries: int = RETRIES) -> requests.Session:
         raise_on_status=False,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+    adapter = LoggingAdapter(max_retries=retry, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = (
@@ -177,7 +178,9 @@ class HubClient:
                     **kwargs,
                 )
             except requests.ConnectionError as error:
-                raise HubUnreachableError(self.base_url, _connection_reason(error)) from error
+                from crunch_cli.api.transport import connection_reason
+
+                raise HubUnreachableError(self.base_url, connection_reason(error)) from error
             except requests.Timeout as error:
                 raise HubUnreachableError(self.base_url, "the request timed out") from error
 
@@ -544,14 +547,3 @@ def _retry_after(response: requests.Response) -> float:
 
 def _segment(value: str | int) -> str:
     return quote(str(value), safe="@")
-
-
-def _connection_reason(error: Exception) -> str:
-    text = str(error)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "getaddrinfo" in text:
-        return "unknown host"
-    if "timed out" in text:
-        return "timed out"
-    return "no answer"
