@@ -3,9 +3,12 @@
 Command modules only parse options, call one core function and print its result. This
 module is the single place where a `CrunchError` becomes a line on stderr and an exit
 status; a traceback is shown only with `--debug`, or for a bug, and then printed like every
-other line: without control sequences or anything shaped like a token.
+other line: without control sequences or anything shaped like a token. `--debug` also
+prints each HTTP request and its answer's status on stderr, and is taken after the
+command as well as before it (`crunch push --debug`).
 """
 
+import logging
 import sys
 import traceback
 from typing import Annotated, Any
@@ -20,9 +23,25 @@ from crunch_cli.cli.state import State
 from crunch_cli.environments import ENVIRONMENTS, Settings, environment_name
 from crunch_cli.errors import CrunchError
 
+DEBUG = "--debug"
+
 
 class _ReportingGroup(typer.core.TyperGroup):
     """Turns a `CrunchError` raised anywhere below into one readable line + hint."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]  # typer's Context subclass
+        """`--debug` anywhere before `--` is the global option, unless the command it
+        follows has a `--debug` of its own (`crunch run logs --debug`)."""
+        rest: list[str] = super().parse_args(ctx, args)
+        if DEBUG not in rest or not ctx._protected_args:
+            return rest
+        command = _command(self, ctx, [*ctx._protected_args, *rest])
+        if command is None or _takes_debug(command):
+            return rest
+        end = rest.index("--") if "--" in rest else len(rest)
+        ctx.args = [arg for arg in rest[:end] if arg != DEBUG] + rest[end:]
+        ctx.params["debug"] = True
+        return ctx.args
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's Context subclass
         try:
@@ -42,6 +61,44 @@ def report(error: CrunchError) -> None:
     echo(f"error: {error.message}", fg="red", err=True)
     if error.hint:
         echo(f"hint: {error.hint}", err=True)
+
+
+def _command(group: typer.core.TyperGroup, ctx: typer.Context, args: list[str]) -> Any:
+    """The command `args` (a command line after the global options) runs: a group's
+    subcommand is its first argument that is not an option. None for an unknown name."""
+    command: Any = group
+    while isinstance(command, typer.core.TyperGroup):
+        name = next((arg for arg in args if not arg.startswith("-")), None)
+        if name is None:
+            return command
+        command, args = command.get_command(ctx, name), args[args.index(name) + 1 :]
+    return command
+
+
+def _takes_debug(command: Any) -> bool:
+    return any(DEBUG in getattr(param, "opts", ()) for param in command.params)
+
+
+class _StderrLog(logging.Handler):
+    """The HTTP log of `--debug` (`crunch_cli.api.transport`), printed like every line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        echo(f"debug: {record.getMessage()}", err=True, dim=True)
+
+
+def _log_http(ctx: typer.Context) -> None:
+    """Show the HTTP log until the command ends (tests run many commands in one process)."""
+    logger = logging.getLogger("crunch_cli.http")
+    handler = _StderrLog()
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+
+    def stop() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.call_on_close(stop)
 
 
 app = typer.Typer(
@@ -83,7 +140,11 @@ def root(
         ),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show full tracebacks and HTTP details.")
+        bool,
+        typer.Option(
+            DEBUG,
+            help="Show full tracebacks and each HTTP request on stderr (also after the command).",
+        ),
     ] = False,
     api_base_url: Annotated[
         str | None,
@@ -129,6 +190,8 @@ def root(
         ),
     ] = False,
 ) -> None:
+    if debug:
+        _log_http(ctx)
     ctx.obj = State(
         debug=debug,
         hide_tips=hide_tips,
