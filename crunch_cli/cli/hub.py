@@ -341,6 +341,10 @@ def create_competition(
         typer.Option("--lower-is-better", help="Unstructured: lower scores rank higher."),
     ] = False,
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
+    runtimes: Annotated[
+        str,
+        typer.Option("--runtimes", help="Runtimes runs may ask for: cpu, gpu or cpu,gpu."),
+    ] = "cpu",
     root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
@@ -350,6 +354,7 @@ def create_competition(
     from crunch_cli.errors import CrunchError
     from crunch_cli.hub import organizer
 
+    limits = organizer.CompetitionLimits(runtimes=organizer.check_runtimes([runtimes]))
     settings = _settings(
         root, database_url, blob_store=blob_store, s3_endpoint_url=s3_endpoint_url, create=True
     )
@@ -369,6 +374,7 @@ def create_competition(
             target=target or organizer.DEFAULT_TARGET,
             lower_is_better=lower_is_better,
             display_name=display_name,
+            limits=limits,
         )
     else:
         given = [
@@ -398,6 +404,7 @@ def create_competition(
             embargo=embargo,
             metric=metrics[0] if metrics else None,
             display_name=display_name,
+            limits=limits,
         )
     typer.echo(f"created competition {summary.name} (id {summary.id}, {summary.format})")
     for item in summary.files:
@@ -475,6 +482,22 @@ def competition_limits(
     run_memory_limit: Annotated[
         int | None, typer.Option("--run-memory-limit", min=1, help="MB per hub run.")
     ] = None,
+    run_cpus: Annotated[
+        int | None,
+        typer.Option("--run-cpus", min=1, help="CPUs a Ray worker reserves for a run."),
+    ] = None,
+    queue_timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--queue-timeout",
+            min=1,
+            help="Seconds a run may wait for a worker able to run it before it fails.",
+        ),
+    ] = None,
+    runtimes: Annotated[
+        str | None,
+        typer.Option("--runtimes", help="Runtimes runs may ask for: cpu, gpu or cpu,gpu."),
+    ] = None,
     root: RootOption = None,
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
@@ -490,12 +513,18 @@ def competition_limits(
         "submissions_per_day": submissions_per_day,
         "run_time_limit_seconds": run_time_limit,
         "run_memory_limit_mb": run_memory_limit,
+        "run_cpus": run_cpus,
+        "queue_timeout_seconds": queue_timeout,
     }
     limits = organizer.update_limits(
-        settings, name, **{key: value for key, value in changes.items() if value is not None}
+        settings,
+        name,
+        runtimes=None if runtimes is None else [runtimes],
+        **{key: value for key, value in changes.items() if value is not None},
     )
     for key, value in dataclasses.asdict(limits).items():
-        typer.echo(f"{key.replace('_', '-'):24} {value}")
+        shown = ",".join(value) if isinstance(value, tuple) else value
+        typer.echo(f"{key.replace('_', '-'):24} {shown}")
 
 
 @app.command("demo-data")

@@ -37,13 +37,14 @@ from crunch_cli.errors import SandboxError
 from crunch_cli.hub import runs
 from crunch_cli.hub.execution import build
 from crunch_cli.hub.execution.files import HubFiles
-from crunch_cli.hub.execution.job import Job
+from crunch_cli.hub.execution.job import GPU, RUNTIMES, Job
 from crunch_cli.hub.execution.perform import Place, perform, remove_folder
 from crunch_cli.hub.models import Run
 from crunch_cli.hub.runlogs import LogSink
 from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.runner import sandbox
+from crunch_cli.runner.gpu import detect_gpu
 from crunch_cli.runner.spec import MIB
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ WORKERS_DIRECTORY = ".workers"
 TERMINATE_WAIT_SECONDS = 10.0
 FINISH_RETRY_SECONDS = (0.5, 2.0, 5.0, 15.0)
 LOCAL, RAY = "local", "ray"
+NO_LOCAL_GPU = "this hub has no GPU, and it runs submissions on its own machine (--executor local)"
 # Generous for any real model (thread pools of every library on a big machine included),
 # tight for a fork bomb or a descriptor leak.
 MAX_PROCESSES = 1024
@@ -85,6 +87,10 @@ class Backend(Protocol):
 
     def url_for(self) -> build.UrlFor | None:
         """How jobs name their files' download URLs (None: no URLs, the store is local)."""
+        ...
+
+    def unable(self) -> dict[str, str]:
+        """The runtimes no worker can run now, each with the reason (said to its runs)."""
         ...
 
     def execute(
@@ -188,18 +194,22 @@ class Executor:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
-                while (run_id := self._claim()) is not None:
+                unable = self.backend.unable() if self.workers else {}
+                if self.workers:
+                    runs.review_queue(self.store, unable)
+                runtimes = [runtime for runtime in RUNTIMES if runtime not in unable]
+                while (run_id := self._claim(runtimes)) is not None:
                     self.follow(run_id, functools.partial(self._execute, run_id))
             except Exception:
                 logger.exception("could not take the next queued run")
             self._wakeup.wait(POLL_SECONDS)
 
-    def _claim(self) -> int | None:
+    def _claim(self, runtimes: list[str]) -> int | None:
         # Under the lock, so `terminate` finds a run as soon as it is no longer queued.
         with self._lock:
             if self._stopping.is_set() or len(self._active) >= self.workers:
                 return None
-            return runs.next_queued(self.store, self.worker_id)
+            return runs.next_queued(self.store, self.worker_id, runtimes)
 
     def _execute(self, run_id: int, active: Active) -> None:
         def execute(log: LogSink) -> Outcome:
@@ -251,10 +261,12 @@ class Executor:
 
 
 class LocalBackend:
-    """Runs execute on this machine, in `<root>/runs/<id>/`, reading the hub's store."""
+    """Runs execute on this machine, in `<root>/runs/<id>/`, reading the hub's store. A
+    `gpu` run is taken only when this machine has a GPU, which it then gets."""
 
     def __init__(self, store: HubStore) -> None:
         self.store = store
+        self._unable = {} if detect_gpu() else {GPU: NO_LOCAL_GPU}
 
     def start(self, executor: Executor) -> None:
         runs.recover(self.store, executor.worker_alive)
@@ -262,6 +274,9 @@ class LocalBackend:
 
     def url_for(self) -> build.UrlFor | None:
         return None
+
+    def unable(self) -> dict[str, str]:
+        return dict(self._unable)
 
     def execute(
         self, job: Job, log: LogSink, active: Active, starting: Callable[[], bool]
@@ -274,7 +289,7 @@ class LocalBackend:
             private=(settings.root,),
             sandboxed=settings.sandbox,
             cpus=os.cpu_count() or 1,
-            has_gpu=False,
+            has_gpu=job.runtime == GPU,
         )
         outcome = perform(job, place, _Report(log, starting), active.stop)
         runs.mark_cleaning(self.store, job.run_id)

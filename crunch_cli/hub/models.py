@@ -124,6 +124,11 @@ class Competition(Base):
     max_code_size: Mapped[int] = mapped_column(Int64)
     max_model_size: Mapped[int] = mapped_column(Int64)
     submissions_per_day: Mapped[int] = mapped_column(Int64)
+    # Which runtimes its runs may ask for ("cpu", "gpu"), the CPUs a worker reserves for a
+    # run, and how long a run may wait for a worker able to run it before it fails.
+    runtimes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["cpu"])
+    run_cpus: Mapped[int] = mapped_column(Int64, default=1)
+    queue_timeout_seconds: Mapped[int] = mapped_column(Int64, default=3600)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     rounds: Mapped[list[Round]] = relationship(
@@ -334,6 +339,9 @@ class Run(Base):
     `status` moves CREATED (queued) → PENDING (a worker prepares it) → RUNNING → CLEANING
     (judging, tidying) → COMPLETED. `terminated` records that someone asked to stop it;
     `worker` names the hub process that took it, so a restart knows whose runs died.
+    `runtime` is what it asked for ("cpu", "gpu"); `attempts` counts its starts (a run
+    whose worker was lost goes back to the queue once). `waiting_reason` says why no
+    worker takes it, since `waiting_since`.
     """
 
     __tablename__ = "runs"
@@ -355,6 +363,10 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     worker: Mapped[str | None] = mapped_column(Str(200), nullable=True)
+    runtime: Mapped[str] = mapped_column(Str(20), default="cpu")
+    attempts: Mapped[int] = mapped_column(Int64, default=0)
+    waiting_reason: Mapped[str | None] = mapped_column(LongStr, nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     project: Mapped[Project] = relationship()
     submission: Mapped[Submission] = relationship()

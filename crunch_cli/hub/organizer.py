@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub import data_folder, lookups, tokens
+from crunch_cli.hub import runtimes as runtimes_module
 from crunch_cli.hub.competition_modules import StoredModule, store_modules, stored_modules
 from crunch_cli.hub.models import (
     Base,
@@ -60,13 +61,21 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 @dataclasses.dataclass(frozen=True)
 class CompetitionLimits:
-    """What a submission may weigh and do; defaults fit a laptop-sized competition."""
+    """What a submission may weigh and do; defaults fit a laptop-sized competition.
+
+    `runtimes` are those its runs may ask for (`cpu`, `gpu`); `run_cpus` the CPUs a Ray
+    worker reserves for a run; `queue_timeout_seconds` how long a run may wait for a worker
+    able to run it (a `gpu` run where no worker has a GPU) before it fails.
+    """
 
     run_time_limit_seconds: int = 3600
     run_memory_limit_mb: int = 8192
     max_code_size: int = 50 * 1024 * 1024
     max_model_size: int = 5 * 1024 * 1024 * 1024
     submissions_per_day: int = 50
+    run_cpus: int = 1
+    queue_timeout_seconds: int = 3600
+    runtimes: tuple[str, ...] = ("cpu",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,7 +274,13 @@ def list_competitions(settings: HubSettings) -> list[CompetitionSummary]:
         ]
 
 
-def update_limits(settings: HubSettings, competition: str, **changes: int) -> CompetitionLimits:
+def update_limits(
+    settings: HubSettings,
+    competition: str,
+    *,
+    runtimes: Sequence[str] | None = None,
+    **changes: int,
+) -> CompetitionLimits:
     """Change some of a competition's limits (names as in `CompetitionLimits`); returns
     them all, as they now stand.
     """
@@ -278,7 +293,17 @@ def update_limits(settings: HubSettings, competition: str, **changes: int) -> Co
         row = _find_competition(session, competition)
         for field, value in changes.items():
             setattr(row, field, value)
-        return CompetitionLimits(**{field: getattr(row, field) for field in fields})
+        if runtimes is not None:
+            row.runtimes = list(check_runtimes(runtimes))
+        values = {field: getattr(row, field) for field in fields}
+        values["runtimes"] = tuple(values["runtimes"])
+        return CompetitionLimits(**values)
+
+
+def check_runtimes(names: Sequence[str]) -> tuple[str, ...]:
+    """Runtimes as `runtimes.parse` reads them from `--runtimes` (`cpu`, `gpu`, at least
+    one)."""
+    return runtimes_module.parse(",".join(names))
 
 
 def mint_setup_token(
@@ -379,10 +404,12 @@ def _competition_row(
 ) -> Competition:
     """A new competition, open for one round from now on."""
     now = utcnow()
+    values = dataclasses.asdict(limits or CompetitionLimits())
+    values["runtimes"] = list(check_runtimes(values["runtimes"]))
     return Competition(
         name=name,
         display_name=display_name or name,
-        **dataclasses.asdict(limits or CompetitionLimits()),
+        **values,
         rounds=[
             Round(
                 number=1,

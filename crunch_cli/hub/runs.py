@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +49,9 @@ ACTIVE = (PENDING, RUNNING, CLEANING)
 USER, RUNNER, HUB = "user", "runner", "hub"
 HUB_STOPPED = "the hub stopped while this run was running"
 TERMINATED_MESSAGE = "the run was terminated"
+QUEUE_TIMEOUT, WORKER_LOST = "queue timeout", "worker lost"
+# A run whose worker was lost goes back to the queue once; lost again, it fails.
+MAX_ATTEMPTS = 2
 
 
 class NewRun(BaseModel):
@@ -104,6 +108,9 @@ def view(row: Run) -> dict[str, Any]:
             for item in row.metrics
         ],
         "modules": {item.kind: item.sha256 for item in row.modules},
+        "runtime": row.runtime,
+        "attempts": row.attempts,
+        "waitingReason": row.waiting_reason,
     }
 
 
@@ -131,10 +138,17 @@ def create(session: Session, competition: Competition, project: Project, body: N
         train_frequency=body.train_frequency,
         force_first_train=body.force_first_train,
         metric=competition.metric,
+        runtime=body.runtime_definition_name or default_runtime(competition),
     )
     session.add(row)
     session.flush()
     return row
+
+
+def default_runtime(competition: Competition) -> str:
+    """`cpu` where the competition offers it, else its first runtime."""
+    offered = list(competition.runtimes or ["cpu"])
+    return "cpu" if "cpu" in offered else offered[0]
 
 
 def find(session: Session, project: Project, run_id: int) -> Run:
@@ -189,28 +203,35 @@ def _move(session: Session, run_id: int, expected: Sequence[str], **values: Any)
     return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
-def next_queued(store: HubStore, worker: str) -> int | None:
-    """Take the oldest queued run (CREATED → PENDING); None when the queue is empty, or
-    when the database is too busy to take one now: the worker asks again at its next
-    poll, rather than dying with the error.
+def next_queued(
+    store: HubStore, worker: str, runtimes: Collection[str] | None = None
+) -> int | None:
+    """Take the oldest queued run (of one of these `runtimes`; None: of any) (CREATED →
+    PENDING, one more attempt); None when there is none, or when the database is too busy
+    to take one now: the worker asks again at its next poll, rather than dying with the
+    error.
 
     On PostgreSQL the run's row is locked first, skipping rows other hub processes hold
     (`FOR UPDATE SKIP LOCKED`): claims on one database never wait on each other, and the
     conditional UPDATE then cannot miss. SQLite ignores the clause; its BEGIN IMMEDIATE
     already lets one claim through at a time.
     """
-    oldest = (
-        select(Run.id)
-        .where(Run.status == CREATED)
-        .order_by(Run.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+    oldest = select(Run.id).where(Run.status == CREATED)
+    if runtimes is not None:
+        oldest = oldest.where(Run.runtime.in_(runtimes))
+    oldest = oldest.order_by(Run.id).limit(1).with_for_update(skip_locked=True)
     try:
         with store.session() as session:
             run_id = session.scalar(oldest)
             if run_id is not None and _move(
-                session, run_id, (CREATED,), status=PENDING, worker=worker
+                session,
+                run_id,
+                (CREATED,),
+                status=PENDING,
+                worker=worker,
+                attempts=Run.attempts + 1,
+                waiting_reason=None,
+                waiting_since=None,
             ):
                 return run_id
     except (OperationalError, PoolTimeoutError):
@@ -320,3 +341,148 @@ def recover(store: HubStore, worker_alive: Callable[[str], bool]) -> None:
                 ended_at=now,
             ):
                 session.add(RunLog(run_id=run_id, emitter=HUB, error=True, content=HUB_STOPPED))
+
+
+# -- waiting, the queue timeout, lost workers -------------------------------------------------
+
+
+def review_queue(store: HubStore, unable: Mapping[str, str]) -> None:
+    """Say why queued runs wait: a run of a runtime in `unable` (runtime → why no worker can
+    run it) gets that reason, and a hub line in its log when the reason changes; a run of
+    another runtime loses its reason. A run that has waited for a capable worker longer
+    than its competition's queue timeout fails with the reason.
+    """
+    now = utcnow()
+    with store.session() as session:
+        rows = session.scalars(
+            select(Run).where(
+                Run.status == CREATED,
+                Run.runtime.in_(unable) | Run.waiting_reason.is_not(None),
+            )
+        ).all()
+        for row in rows:
+            reason = unable.get(row.runtime)
+            if reason is None:
+                if row.waiting_reason is not None:
+                    _move(session, row.id, (CREATED,), waiting_reason=None, waiting_since=None)
+                continue
+            if row.waiting_reason != reason:
+                note_waiting(session, row, reason, now)
+    for run_id in _waited_too_long(store, (CREATED,), now):
+        _expire(store, run_id, now)
+
+
+def note_waiting(session: Session, row: Run, reason: str, now: datetime) -> None:
+    """Record why `row` waits (keeping when it started to), and say it in its log."""
+    timeout = row.project.competition.queue_timeout_seconds
+    _move(
+        session,
+        row.id,
+        (CREATED, PENDING),
+        waiting_reason=reason,
+        waiting_since=row.waiting_since or now,
+    )
+    session.add(
+        RunLog(
+            run_id=row.id,
+            emitter=HUB,
+            content=f"waiting: {reason}; the run fails if no worker can take it within "
+            f"{timeout} s (the competition's queue timeout)",
+        )
+    )
+
+
+def wait_for_worker(store: HubStore, run_id: int, reason: str) -> bool:
+    """A claimed run waits for a worker able to run it (a Ray run no node can place):
+    record why; True once it has waited past its competition's queue timeout."""
+    now = utcnow()
+    with store.session() as session:
+        row = session.get(Run, run_id)
+        if row is None:
+            return False
+        if row.waiting_reason != reason:
+            note_waiting(session, row, reason, now)
+    return run_id in _waited_too_long(store, (PENDING,), now)
+
+
+def stop_waiting(store: HubStore, run_id: int) -> None:
+    with store.session() as session:
+        _move(session, run_id, ACTIVE, waiting_reason=None, waiting_since=None)
+
+
+def queue_timeout_outcome(store: HubStore, run_id: int) -> Outcome:
+    """How a run that waited too long for a worker ends."""
+    with store.session(write=False) as session:
+        row = session.get(Run, run_id)
+        assert row is not None
+        timeout = row.project.competition.queue_timeout_seconds
+        reason = row.waiting_reason or "no worker could take it"
+    return Outcome(False, QUEUE_TIMEOUT, f"{reason}: waited {timeout} s (the queue timeout)")
+
+
+def _waited_too_long(store: HubStore, statuses: Sequence[str], now: datetime) -> list[int]:
+    with store.session(write=False) as session:
+        rows = session.execute(
+            select(Run.id, Run.waiting_since, Competition.queue_timeout_seconds)
+            .join(Project, Run.project_id == Project.id)
+            .join(Competition, Project.competition_id == Competition.id)
+            .where(Run.status.in_(statuses), Run.waiting_since.is_not(None))
+        ).all()
+    return [
+        run_id
+        for run_id, since, timeout in rows
+        if since is not None and (now - since).total_seconds() >= timeout
+    ]
+
+
+def _expire(store: HubStore, run_id: int, now: datetime) -> None:
+    outcome = queue_timeout_outcome(store, run_id)
+    with store.session() as session:
+        if _move(
+            session,
+            run_id,
+            (CREATED,),
+            status=COMPLETED,
+            success=False,
+            exit_reason=outcome.exit_reason,
+            error_message=outcome.error_message,
+            started_at=now,
+            ended_at=now,
+        ):
+            session.add(
+                RunLog(run_id=run_id, emitter=HUB, error=True, content=outcome.error_message)
+            )
+
+
+def requeue_lost(store: HubStore, run_id: int, what: str) -> bool:
+    """The worker running `run_id` was lost (`what` says how): back to the queue if it has
+    attempts left (True), else it is left for the caller to fail with WORKER_LOST."""
+    with store.session() as session:
+        row = session.get(Run, run_id)
+        if row is None or row.attempts >= MAX_ATTEMPTS or row.terminated:
+            return False
+        if not _move(
+            session,
+            run_id,
+            ACTIVE,
+            status=CREATED,
+            worker=None,
+            started_at=None,
+            waiting_reason=None,
+            waiting_since=None,
+        ):
+            return False
+        session.add(
+            RunLog(
+                run_id=run_id,
+                emitter=HUB,
+                error=True,
+                content=f"{what}; the run goes back to the queue (attempt {row.attempts} of "
+                f"{MAX_ATTEMPTS})",
+            )
+        )
+        return True
+
+
+def worker_lost_outcome(what: str) -> Outcome:
+    return Outcome(False, WORKER_LOST, f"{what}, on every attempt ({MAX_ATTEMPTS})")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crunch_cli.hub import metrics, views
-from crunch_cli.hub.execution.job import CPU, Job, JobFile, Limits
+from crunch_cli.hub.execution.job import Job, JobFile, Limits
 from crunch_cli.hub.models import Competition, CompetitionModule, DataFile, Run
 from crunch_cli.hub.release_checks import HIDDEN_FILES
 from crunch_cli.hub.store import HubStore
@@ -75,9 +75,9 @@ def load_job(store: HubStore, run_id: int, bounds: Bounds, url_for: UrlFor | Non
         )
         return Job(
             run_id=run_id,
-            attempt=1,
+            attempt=row.attempts,
             submission_number=submission.number,
-            runtime=CPU,
+            runtime=row.runtime,
             code=code,
             main_file=submission.main_file_path,
             model_directory=submission.model_directory_path,
@@ -101,6 +101,7 @@ def load_job(store: HubStore, run_id: int, bounds: Bounds, url_for: UrlFor | Non
                 time_seconds=competition.run_time_limit_seconds,
                 memory_mb=competition.run_memory_limit_mb,
                 max_model_size=competition.max_model_size,
+                cpus=competition.run_cpus,
                 **dataclasses.asdict(bounds),
             ),
         )
