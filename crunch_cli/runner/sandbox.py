@@ -72,7 +72,9 @@ _ETC_ENTRIES = (
     "timezone",
 )
 # Variables worth keeping from the caller's environment: locale, time zone, thread counts
-# and which GPUs to use. Nothing else (tokens, cloud credentials) reaches the code.
+# and which GPUs to use (only for a run given a GPU: `has_gpu`, which alone also brings
+# the NVIDIA devices into the sandbox). Nothing else (tokens, cloud credentials) reaches
+# the code.
 _PASSED_VARIABLES = (
     "LANG",
     "LANGUAGE",
@@ -443,6 +445,11 @@ def _home() -> str:
 def _environment(spec: RunSpec, python: Path, *, inside: bool) -> dict[str, str]:
     """The child's whole environment, built from an allow-list."""
     environment = {name: os.environ[name] for name in _PASSED_VARIABLES if name in os.environ}
+    if not spec.has_gpu:
+        # No GPU was given to this run: CUDA libraries see none, even where the devices
+        # exist (no sandbox; a hub's `cpu` run on a machine with a GPU).
+        environment.pop("NVIDIA_VISIBLE_DEVICES", None)
+        environment["CUDA_VISIBLE_DEVICES"] = ""
     environment.setdefault("LANG", "C.UTF-8")
     environment["PYTHONUNBUFFERED"] = "1"
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
