@@ -8,6 +8,8 @@ run code the next time the user runs python, git or their editor. Files are fetc
 scratch folder first, each checked against the size and sha256 the hub lists for it, and
 compared with what is on disk; only then are they renamed into place, so a file that
 arrives damaged writes nothing. A file the user changed is never replaced without `--force`.
+The caller's progress hears each file's outcome only then: "downloaded" for a file written
+into the workspace, "up to date" for one identical to it, nothing for one left alone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from crunch_cli.api import ProjectClient
-from crunch_cli.download import Progress, RemoteFile, fetch_files
+from crunch_cli.download import Outcome, Progress, RemoteFile, SilentProgress, fetch_files
 from crunch_cli.errors import (
     DownloadError,
     PushError,
@@ -104,10 +106,12 @@ def checkout(
         path: target_inside(workspace.root, PurePosixPath(path), what="submission file")
         for path in selected
     }
+    progress = progress or SilentProgress()
+    held = _HeldOutcomes(progress)
     scratch = Path(tempfile.mkdtemp(prefix=".checkout-", dir=workspace.metadata_dir))
     try:
         try:
-            fetch_files(remote, scratch, progress=progress, what="submission file")
+            fetch_files(remote, scratch, progress=held, what="submission file")
         except DownloadError as error:
             error.message = f"submission #{number}: {error.message}; nothing was written"
             error.hint = (
@@ -139,9 +143,33 @@ def checkout(
             target.parent.mkdir(parents=True, exist_ok=True)
             (scratch / path).replace(target)
             result.written.append(path)
+        held.tell(result.written, Outcome.DOWNLOADED)
+        held.tell(result.unchanged, Outcome.UP_TO_DATE)
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _HeldOutcomes:
+    """`progress` for the fetch into the scratch folder: bytes are shown as they arrive,
+    but a file's outcome waits until the checkout knows what it did with the file."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._fetched: dict[str, RemoteFile] = {}
+
+    def start(self, file: RemoteFile, completed: int) -> None:
+        self._progress.start(file, completed)
+
+    def advance(self, file: RemoteFile, amount: int) -> None:
+        self._progress.advance(file, amount)
+
+    def finish(self, file: RemoteFile, outcome: Outcome) -> None:
+        self._fetched[file.name] = file
+
+    def tell(self, paths: list[str], outcome: Outcome) -> None:
+        for path in paths:
+            self._progress.finish(self._fetched[path], outcome)
 
 
 def _listed_files(files: list[dict[str, Any]] | dict[str, Any]) -> dict[str, tuple[Any, Any]]:

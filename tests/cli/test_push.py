@@ -424,6 +424,29 @@ def test_checkout_never_replaces_a_changed_file_without_force(workspace, crunch)
     assert (workspace / "main.py").read_text() == MAIN
 
 
+def test_checkout_says_downloaded_only_for_the_files_it_writes(workspace, crunch):
+    write(workspace, {"main.py": MAIN, "requirements.txt": "pandas\n", "lib/util.py": "X = 1\n"})
+    assert crunch("push", "--no-pip-freeze").exit_code == 0
+    (workspace / "lib" / "util.py").unlink()
+    (workspace / "requirements.txt").write_text("pandas  # mine\n")
+
+    refused = crunch("submission", "checkout", "1")
+    assert not (workspace / "lib" / "util.py").exists()
+    restored = crunch("submission", "checkout", "1", "main.py", "lib/util.py")
+
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        "error: these files differ from the submission: requirements.txt",
+        "hint: pass --force to replace them, or name the files to check out",
+    ]
+    assert restored.exit_code == 0, restored.output
+    assert restored.stderr.splitlines() == [
+        "lib/util.py (6 B): downloaded",
+        f"main.py ({len(MAIN)} B): up to date",
+    ]
+    assert "Submission #1: 1 files written, 1 already identical" in restored.stdout
+
+
 def test_submission_list_shows_every_push(workspace, crunch):
     write(workspace, {"main.py": MAIN, "requirements.txt": "pandas\n"})
     assert crunch("push", "-m", "one").exit_code == 0
