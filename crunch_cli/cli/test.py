@@ -1,19 +1,205 @@
-"""`crunch test`: run the workspace's code locally, the way the platform will run it."""
+"""`crunch test`: run the workspace's code locally, the way the platform will run it.
 
-from typing import Annotated
+While the code runs, its output streams as it comes and the run's progress is shown: on a
+terminal, a bar over the moons (or the commands of a competition's own runner) below the
+output, cleared before the summary; piped (a log, CI), a line per phase and one every
+`PLAIN_EVERY_SECONDS` in the train/infer loop, never one per moon.
+"""
+
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crunch_cli.cli.libraries import check_round, require_current_round, warn_forbidden_requirements
 from crunch_cli.cli.output import echo
 from crunch_cli.cli.state import State
+from crunch_cli.protocol import humanize
+from crunch_cli.terminal import shown
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    from crunch_cli.runner.process import Progress
+
+PLAIN_EVERY_SECONDS = 10.0
+PLAIN_PREFIX = "[crunch test]"
+
+_LABELS = {
+    "import": "importing your code",
+    "load": "loading the data",
+    "train": "train()",
+    "infer": "infer()",
+    "determinism": "checking determinism",
+    "judge": "judging the predictions",
+    "check": "checking the predictions",
+    "score": "scoring the predictions",
+    "run": "the competition's runner",
+}
+_OUTSIDE_LOOP = {"import", "load", "determinism", "judge", "check", "score", "run"}
+"""Phases seen once; the others (train, infer, a runner's commands) alternate in a loop."""
+_TIMED = ("train", "infer")
 
 
-def _echo_output(source: str, line: str) -> None:
-    if source == "runner":
-        echo(line, dim=True, err=True)
-    else:
-        echo(line, err=source == "stderr")
+class RunDisplay:
+    """The output callback of `crunch test`, with the run's progress (`progress`).
+
+    `live` draws a rich bar on stderr; the code's output is then printed above it, through
+    the bar's console, so that neither garbles the other. Otherwise progress is plain lines.
+    """
+
+    def __init__(self, *, live: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.live = live
+        self.clock = clock
+        self.phase: str | None = None
+        self.moon: str | None = None
+        self.total: int | None = None
+        self.unit = "moons"
+        self.done = 0
+        self.commands = 0
+        self.spent = dict.fromkeys(_TIMED, 0.0)
+        self._since: float | None = None
+        self._in_loop = False
+        self._last_line = 0.0
+        self._bar: Bar | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> "RunDisplay":
+        if self.live:
+            self._bar = _make_bar(self)
+            self._task = self._bar.add_task("starting", total=None)
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __call__(self, source: str, line: str) -> None:
+        if self._bar is None:
+            if source == "runner":
+                echo(line, dim=True, err=True)
+            else:
+                echo(line, err=source == "stderr")
+            return
+        from rich.text import Text
+
+        text = Text(shown(line), style="dim" if source == "runner" else "")
+        self._bar.console.print(text, soft_wrap=True, highlight=False)
+
+    def progress(self, event: "Progress") -> None:
+        now = self.clock()
+        if event.kind == "plan":
+            self.total, self.unit = event.total, event.unit or self.unit
+        elif event.kind == "start" and event.phase not in (None, "schedule"):
+            self._start(event.phase, event.moon, now)
+        elif event.kind == "end" and event.phase in _TIMED and self._since is not None:
+            self.spent[event.phase] += now - self._since
+            self._since = None
+        if event.kind == "end":
+            self.done += event.phase == "infer"
+            self.commands += event.command
+        if self._bar is not None and self._task is not None:
+            description = _LABELS.get(self.phase or "", self.phase or "starting")
+            if self.moon is not None and self.phase not in _OUTSIDE_LOOP:
+                description = f"{description} · {self.unit.removesuffix('s')} {self.moon}"
+            self._bar.update(self._task, description=description, total=self.total)
+            self._bar.update(self._task, completed=self.done if self.total else self.commands)
+        elif self._in_loop and now - self._last_line >= PLAIN_EVERY_SECONDS:
+            self._say(self.status(now), now)
+
+    def _start(self, phase: str, moon: str | None, now: float) -> None:
+        changed = phase != self.phase
+        self.phase, self.moon = phase, moon
+        self._since = now if phase in _TIMED else None
+        in_loop = phase not in _OUTSIDE_LOOP
+        if self._bar is not None or not changed:
+            self._in_loop = in_loop
+            return
+        if self._in_loop and not in_loop:  # the loop is over: where it ended
+            self._say(self.status(now), now)
+        if not (self._in_loop and in_loop):  # inside the loop, the phase changes every moon
+            looped = phase in _TIMED and self.total is not None
+            label = _LABELS.get(phase, phase)
+            self._say(f"train() and infer() over {self.count()}" if looped else label, now)
+        self._in_loop = in_loop
+
+    def status(self, now: float | None = None, *, clock: bool = False) -> str:
+        """How far the loop is, and the time train() and infer() took so far (in words,
+        or as a clock for the bar)."""
+        parts = [self.count()] if self.count() else []
+        for phase in _TIMED:
+            if seconds := self.seconds(phase, now):
+                spent = _clock(seconds) if clock else humanize.duration(seconds)
+                parts.append(f"{phase} {spent}" if clock else f"{_LABELS[phase]} {spent}")
+        return (" · " if clock else ", ").join(parts)
+
+    def count(self) -> str:
+        if self.total is not None:
+            return f"{self.done}/{self.total} {self.unit}"
+        return f"{self.commands} commands" if self.commands else ""
+
+    def seconds(self, phase: str, now: float | None = None) -> float:
+        """Spent in `phase` so far, the call still running included."""
+        if self.phase != phase or self._since is None:
+            return self.spent[phase]
+        return self.spent[phase] + (self.clock() if now is None else now) - self._since
+
+    def _say(self, text: str, now: float) -> None:
+        if text:
+            echo(f"{PLAIN_PREFIX} {text}", err=True)
+            self._last_line = now
+
+
+def _make_bar(display: RunDisplay) -> "Bar":
+    """One line that fits 80 columns: the phase, a bar over the moons, how far it is and
+    how long train() and infer() took so far, as a clock (it ticks, where words would
+    jump); cut at the terminal's width rather than wrapped."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task
+    from rich.table import Column
+    from rich.text import Text
+
+    class Phase(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(task.description, no_wrap=True, overflow="ellipsis")
+
+    class Status(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(display.status(clock=True), style="progress.download")
+
+    return Progress(
+        SpinnerColumn(),
+        Phase(table_column=Column(no_wrap=True, max_width=32)),
+        BarColumn(bar_width=16),
+        Status(table_column=Column(no_wrap=True, overflow="ellipsis")),
+        console=Console(stderr=True),
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+
+
+def _interactive() -> bool:
+    """A bar only where someone watches: both streams on a terminal."""
+    from rich.console import Console
+
+    return sys.stdout.isatty() and Console(stderr=True).is_terminal
 
 
 def test(
@@ -119,7 +305,8 @@ def test(
         checks=not no_checks,
         determinism_check=determinism_check or not no_determinism_check,
     )
-    report = test_workspace(settings.workspace, options, _echo_output)
+    with RunDisplay(live=_interactive()) as display:
+        report = test_workspace(settings.workspace, options, display)
     Console(soft_wrap=True).print(render(report))
     for line in failure_lines(report):
         echo(line, fg="red", err=True)

@@ -1,7 +1,10 @@
 """Calling the user's functions in the child: arguments by name, and phase events.
 
 Every call is framed by a `start` and an `end` event on the event pipe, so the parent
-knows which phase is running (for `--timeout` and the summary) without parsing output.
+knows which phase is running (for `--timeout`, the progress shown meanwhile and the summary)
+without parsing output. A schedule that knows how many moons it walks says so first, in a
+`plan` event (`{"type": "plan", "total": N}`), so the progress has an end; a `train()` call
+left out because its data did not change is a `skip` event.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+TRAIN_SKIPPED = "train skipped"
+"""The phase of the run's timings that counts the `train()` calls left out (their data
+was the same as the previous call's): its `calls`, no time."""
 
 
 class ProtocolError(Exception):
@@ -50,7 +57,7 @@ class Events:
     @contextlib.contextmanager
     def framing(self, phase: str, moon: Any = None) -> Iterator[None]:
         self.phase = phase
-        self.send(type="start", phase=self._label or phase, moon=_plain(moon))
+        self.send(type="start", phase=self._label or phase, moon=plain_value(moon))
         yield
         self.send(type="end", phase=self._label or phase)
         self.phase = None
@@ -65,8 +72,8 @@ class Events:
             self._label = None
 
 
-def _plain(value: Any) -> Any:
-    """Numpy scalars are not JSON; the parent only shows the moon."""
+def plain_value(value: Any) -> Any:
+    """A moon as an event carries it: numpy scalars are not JSON; the parent only shows it."""
     if value is None or isinstance(value, (int, float, str)):
         return value
     item = getattr(value, "item", None)

@@ -5,7 +5,8 @@ object) on standard input. It reads its data from parquet files and writes the p
 to a parquet file; the event pipe only carries small JSON lines. Before the user's module
 loads it sets its own resource limits (which nothing it starts can raise again) and, where
 nothing stronger cuts the network, the socket guard. On a crash it prints the user's
-traceback without our frames and exits 1.
+traceback without our frames and exits 1; the error itself goes to the parent as a
+`failure` event, which the front-end prints once.
 """
 
 from __future__ import annotations
@@ -125,8 +126,7 @@ def run_schedule(spec: RunSpec, events: Events, load: Callable[[], ModuleType]) 
                 score=None if score is None else dataclasses.asdict(score),
             )
         written.result()
-    except ProtocolError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
+    except ProtocolError as error:  # no traceback to show: the parent says it, once
         events.send(type="failure", message=str(error))
         return 1
     except BaseException as error:  # SystemExit too: user code calling exit() is a crash

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from crunch_cli.errors import (
     WorkspaceError,
 )
 from crunch_cli.runner.checks import Check, CheckFailure
-from crunch_cli.runner.process import OutputCallback
+from crunch_cli.runner.process import OutputCallback, Progress
 from crunch_cli.runner.spec import (
     BUILT_IN,
     MIB,
@@ -89,11 +89,14 @@ class TestReport:
         return self.result.score
 
     def raise_for_failure(self) -> None:
+        """The failure as one error; the failed checks themselves are listed before it
+        (`summary.failure_lines`), so it counts them rather than repeating the first."""
         self.result.raise_for_failure()
         if self.failures:
+            count = len(self.failures)
             raise PredictionCheckError(
-                f"the predictions failed {len(self.failures)} check(s); first: {self.failures[0]}",
-                hint="fix infer() so its output passes the checks above "
+                f"the predictions failed {count} check{'s' if count > 1 else ''}",
+                hint="fix infer() so its output passes the checks listed above "
                 "(prediction/prediction.parquet was left as it was)",
             )
         if self.result.deterministic is False:
@@ -152,33 +155,29 @@ def test_workspace(
     if source is None:
         source = os.path.relpath(_main_source(workspace, options), workspace.root)
     workspace.prediction_dir.mkdir(parents=True, exist_ok=True)
-    log: list[str] = []
-    # The code runs from a copy (see below); its paths are shown as the user's own files.
-    copies: dict[str, str] = {}
-
-    def tee(stream: str, line: str) -> None:
-        for copy, original in copies.items():
-            line = line.replace(copy, original)
-        log.append(line)
-        if on_output is not None:
-            on_output(stream, line)
+    tee = _Tee(on_output)
+    copies = tee.copies
 
     with tempfile.TemporaryDirectory(dir=workspace.prediction_dir, prefix=".test-") as scratch:
         # The code as `crunch push` would send it: a helper that push leaves out (.gitignore)
         # is missing here too, as it would be on the hub.
         code_directory = Path(scratch) / "code"
         shipped = _ship_code(workspace, code_directory)
-        copies[f"{code_directory}{os.sep}"] = f"{workspace.root}{os.sep}"
         main_file = code_directory / source
         warnings: list[str] = []
         if notebook_cells is not None or source.endswith(".ipynb"):
             code = list(notebook_cells) if notebook_cells is not None else workspace.root / source
             main_file, warnings = convert_notebook_file(code, code_directory)
-            for warning in warnings:
-                tee("stderr", f"warning: {warning}")
+            # The script is the notebook's: messages name the notebook, not a main.py that
+            # is not in the workspace.
+            shown = "the notebook" if source == "notebook" else str(workspace.root / source)
+            copies[str(main_file)] = shown
         elif not main_file.is_file():  # left out of the submission: push says so itself
             main_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(workspace.root / source, main_file)
+        copies[f"{code_directory}{os.sep}"] = f"{workspace.root}{os.sep}"
+        for warning in warnings:
+            tee("stderr", f"warning: {warning}")
         modular = local.format is Format.UNSTRUCTURED
         files = {} if modular else data_files(workspace, local.release)
         spec = RunSpec(
@@ -219,11 +218,11 @@ def test_workspace(
             result = _run(workspace, local, spec, options, Path(scratch), predictions, tee)
             result = _explain_missing_module(result, workspace, shipped)
             if result.error is not None:
-                for copy, original in copies.items():
-                    result = dataclasses.replace(result, error=result.error.replace(copy, original))
+                result = dataclasses.replace(result, error=tee.original(result.error))
+                tee.log.append(f"error: {result.error}")  # the screen says it after the summary
         finally:
             log_path = workspace.prediction_dir / LOG_FILE
-            atomic_write_text(log_path, "".join(f"{line}\n" for line in log))
+            atomic_write_text(log_path, "".join(f"{line}\n" for line in tee.log))
         report = TestReport(
             result=result,
             main_file=source,
@@ -241,6 +240,39 @@ def test_workspace(
             result.predictions_path.replace(target)
             report.predictions_path = target
     return report
+
+
+class _Tee:
+    """Where a test's lines go: the log file and the front-end's callback, with the paths
+    of the copy the code runs from shown as the user's own files. The sandbox's notes,
+    the same for every process a run starts, are shown once. The run's progress goes on
+    to the callback's `progress`, when it has one."""
+
+    def __init__(self, on_output: OutputCallback | None) -> None:
+        self.on_output = on_output
+        self.copies: dict[str, str] = {}
+        self.log: list[str] = []
+        self._notes: set[str] = set()
+        self._progress: Callable[[Progress], None] | None = getattr(on_output, "progress", None)
+
+    def __call__(self, stream: str, line: str) -> None:
+        if stream == "runner":
+            if line in self._notes:
+                return
+            self._notes.add(line)
+        line = self.original(line)
+        self.log.append(line)
+        if self.on_output is not None:
+            self.on_output(stream, line)
+
+    def original(self, text: str) -> str:
+        for copy, original in self.copies.items():
+            text = text.replace(copy, original)
+        return text
+
+    def progress(self, event: Progress) -> None:
+        if self._progress is not None:
+            self._progress(event)
 
 
 def _run(

@@ -7,6 +7,10 @@ sandbox: crunch_cli.runner.sandbox), so a Ctrl-C in the terminal reaches only th
 which then stops the whole tree itself instead of leaving half-killed user code behind.
 Everything that comes back from the child is untrusted: lines are cut at a length, and an
 event line that is not ours is ignored.
+
+The events also tell the front-end, as they come, what the code is doing (`Progress`), for
+an output callback that has a `progress` method. A failure is the child's `failure` event;
+a copy of it the child printed as `error: ...` is left out, so the front-end says it once.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from crunch_cli.runner import sandbox
+from crunch_cli.runner.calls import TRAIN_SKIPPED
 from crunch_cli.runner.gpu import detect_gpu
 from crunch_cli.runner.spec import MIB, ExitReason, PhaseTiming, RunResult, RunSpec, Score
 
@@ -34,13 +39,38 @@ if TYPE_CHECKING:
     from crunch_cli.runner.checks import CheckFailure
 
 OutputCallback = Callable[[str, str], None]
-"""Receives (source, line): source is "stdout" or "stderr" of the child, or "runner"."""
+"""Receives (source, line): source is "stdout" or "stderr" of the child, or "runner".
+A callback with a `progress` method also receives each `Progress` of the run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """One step of a run, as the child reported it; every text is cut short and printable.
+
+    `start`/`end`: a phase (import, load, train, infer, determinism, judge, or a command of
+    a competition's runner) begins or ends, `moon` the moon (or stream) it is about;
+    `command` marks the end of one command of a competition's own runner. `plan`: `total`
+    `unit`s (moons, streams) are to come. `skip`: a `train()` call was left out.
+    """
+
+    kind: Literal["start", "end", "plan", "skip"]
+    phase: str | None = None
+    moon: str | None = None
+    total: int | None = None
+    unit: str | None = None
+    command: bool = False
+
+
+_MAX_SHOWN = 60
+_MAX_TOTAL = 10**9
 RequestHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 """Answers a child's `request` event (its fields as sent); None: no answer is written."""
 
 _SAMPLE_SECONDS = 0.1
 _DISK_SAMPLE_SECONDS = 0.5
 _GRACE_SECONDS = 3.0
+_HOLD_SECONDS = 0.5
+"""How long an `error: ...` line of the child waits for the failure event it may repeat."""
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is cut there (and says so): a line without a newline costs linear time."""
 _MAX_COUNTED_FILES = 100_000
@@ -160,6 +190,9 @@ class _Watch:
     ) -> None:
         self.spec = spec
         self.on_request = on_request
+        self.on_progress: Callable[[Progress], None] | None = getattr(emit, "progress", None)
+        self._held: list[tuple[float, str]] = []  # "error: ..." lines that may be a failure's
+        self._reported: str | None = None  # the failure's line, once the event has come
         self.metrics: list[dict[str, Any]] | None = None
         self.child = child
         self.emit = emit
@@ -218,6 +251,7 @@ class _Watch:
             for stream in self._sources.values():
                 if stream.pending or stream.cut:
                     self._end_line(stream)
+            self._release_held()
             for pipe in (self.child.stdout, self.child.stderr):
                 if pipe is not None:
                     pipe.close()
@@ -249,24 +283,53 @@ class _Watch:
         stream.pending.clear()
         if stream.name != "events":
             text = line.decode("utf-8", "replace").rstrip("\r")
-            self.emit(stream.name, f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text)
+            text = f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text
+            self._release_held()
+            if stream.name == "stderr" and text.startswith("error: "):
+                if text == self._reported:
+                    self._reported = None
+                else:
+                    self._held.append((time.monotonic(), text))
+                return
+            self.emit(stream.name, text)
             return
         with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
             event = json.loads(line)
             if isinstance(event, dict) and not cut:
                 self._event(event)
 
+    def _release_held(self, older_than: float | None = None) -> None:
+        """Show the held `error: ...` lines that turned out not to be the failure's copy."""
+        while self._held and (older_than is None or self._held[0][0] < older_than):
+            self.emit("stderr", self._held.pop(0)[1])
+
     def _event(self, event: dict[str, Any]) -> None:
         now = time.monotonic()
         if event["type"] == "start":
             self.phase = (str(event["phase"]), event.get("moon"), now)
-        elif event["type"] == "end" and self.phase is not None:
-            timing = self.phases.setdefault(self.phase[0], PhaseTiming())
-            timing.calls += 1
-            timing.seconds += now - self.phase[2]
-            self.phase = None
+            self._progress("start", event.get("phase"), moon=event.get("moon"))
+        elif event["type"] == "end":
+            if self.phase is not None:
+                timing = self.phases.setdefault(self.phase[0], PhaseTiming())
+                timing.calls += 1
+                timing.seconds += now - self.phase[2]
+                self.phase = None
+            self._progress("end", event.get("phase"))
+        elif event["type"] == "plan":
+            total = event["total"]
+            if isinstance(total, int) and 0 <= total < _MAX_TOTAL:
+                self._progress("plan", total=total, unit=_short(event.get("unit") or "moons"))
+        elif event["type"] == "skip":
+            self.phases.setdefault(TRAIN_SKIPPED, PhaseTiming()).calls += 1
+            self._progress("skip", "train")
         elif event["type"] == "failure":
             self.error = str(event["message"])
+            copy = f"error: {self.error}"
+            held = [text for _, text in self._held]
+            if copy in held:  # printed before the event came: leave it out
+                del self._held[held.index(copy)]
+            else:
+                self._reported = copy
         elif event["type"] == "judged" and self.spec.judging is not None:
             from crunch_cli.runner.checks import CheckFailure
 
@@ -279,6 +342,29 @@ class _Watch:
             self.metrics = [dict(metric) for metric in event["metrics"]]
         elif event["type"] == "request" and self.on_request is not None:
             self._answer(event)
+
+    def _progress(
+        self, kind: Literal["start", "end", "plan", "skip"], phase: Any = None, **fields: Any
+    ) -> None:
+        if self.on_progress is None:
+            return
+        moon = fields.get("moon")
+        job = self.spec.modules
+        name = None if phase is None else _short(phase)
+        self.on_progress(
+            Progress(
+                kind,
+                phase=name,
+                moon=None if moon is None else _short(moon),
+                total=fields.get("total"),
+                unit=fields.get("unit"),
+                command=kind == "end"
+                and job is not None
+                and job.role == "execute"
+                and name == job.command
+                and not _built_in(job.modules),
+            )
+        )
 
     def _answer(self, event: dict[str, Any]) -> None:
         """Act on a request of the child (the clock of the phase it waits in stops), and
@@ -303,6 +389,7 @@ class _Watch:
 
     def _enforce(self) -> None:
         now = time.monotonic()
+        self._release_held(older_than=now - _HOLD_SECONDS)
         if self.exit_reason is not None:
             return  # already being killed
         if self.stop is not None and self.stop.is_set():
@@ -413,6 +500,20 @@ class _Watch:
             score=self.score,
             metrics=self.metrics,
         )
+
+
+def _short(value: Any) -> str:
+    """A name or moon from the child, as a front-end may show it: printable, and short."""
+    from crunch_cli.terminal import printable
+
+    text = printable(str(value)).replace("\n", " ")
+    return text if len(text) <= _MAX_SHOWN else f"{text[: _MAX_SHOWN - 1]}…"
+
+
+def _built_in(modules: Any) -> bool:
+    from crunch_cli.modules.builtin import is_built_in
+
+    return is_built_in(modules)
 
 
 def _own_rss() -> int:

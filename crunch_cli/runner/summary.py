@@ -1,10 +1,15 @@
-"""The closing summary of a test, as a rich renderable that the CLI and notebooks print."""
+"""The closing summary of a test, as a rich renderable that the CLI and notebooks print.
+
+Durations and sizes are written as every command writes them (`crunch_cli.protocol.humanize`).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crunch_cli.runner.spec import MIB, metric_details
+from crunch_cli.protocol import humanize
+from crunch_cli.runner.calls import TRAIN_SKIPPED
+from crunch_cli.runner.spec import metric_details
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -21,10 +26,6 @@ _PHASE_LABELS = {
 }
 
 
-def mebibytes(size: int) -> str:
-    return f"{size / MIB:,.0f} MiB"
-
-
 def render(report: TestReport) -> Group:
     from rich.console import Group
     from rich.table import Table
@@ -36,16 +37,21 @@ def render(report: TestReport) -> Group:
     phases.add_column("calls", justify="right")
     phases.add_column("wall time", justify="right")
     for name, timing in result.phases.items():
-        phases.add_row(_PHASE_LABELS.get(name, name), str(timing.calls), f"{timing.seconds:.2f} s")
-    phases.add_row("total", "", f"{result.wall_seconds:.2f} s", style="bold")
+        if name != TRAIN_SKIPPED:
+            label = _PHASE_LABELS.get(name, name)
+            phases.add_row(label, str(timing.calls), humanize.duration(timing.seconds))
+    phases.add_row("total", "", humanize.duration(result.wall_seconds), style="bold")
 
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="dim")
     facts.add_column()
     facts.add_row(
         "peak memory",
-        f"{mebibytes(result.peak_rss)} (your code), {mebibytes(result.parent_peak_rss)} (crunch)",
+        f"{humanize.size(result.peak_rss)} (your code), "
+        f"{humanize.size(result.parent_peak_rss)} (crunch)",
     )
+    if skipped := skipped_trains(report):
+        facts.add_row("train()", f"skipped {_times(skipped)}: same data as before")
     facts.add_row("sandbox", result.sandbox)
     facts.add_row("network", result.network)
     facts.add_row("gpu", "yes" if result.has_gpu else "no")
@@ -67,6 +73,16 @@ def render(report: TestReport) -> Group:
         facts.add_row("predictions", str(report.predictions_path))
     facts.add_row("log", str(report.log_path))
     return Group(phases, facts)
+
+
+def skipped_trains(report: TestReport) -> int:
+    """How many `train()` calls were left out because their data had not changed."""
+    skipped = report.result.phases.get(TRAIN_SKIPPED)
+    return 0 if skipped is None else skipped.calls
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 MAX_FAILURE_LINES = 20

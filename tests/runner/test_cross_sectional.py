@@ -71,7 +71,8 @@ def test_a_main_file_without_infer_is_named_in_the_error(make_workspace, crunch)
     result = crunch("test")
 
     assert result.exit_code == 1
-    assert f"{workspace.root / 'main.py'} defines no infer() function" in result.stderr
+    assert f"error: {workspace.root / 'main.py'} defines no infer() function" in result.stderr
+    assert result.stderr.count("defines no infer()") == 1
 
 
 def test_user_atexit_handlers_and_unfinished_lines_still_reach_the_log(make_workspace, crunch):

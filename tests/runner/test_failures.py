@@ -48,6 +48,57 @@ def test_user_exception_shows_their_traceback_without_runner_frames(make_workspa
     assert "hint: fix the error shown above" in result.stderr
 
 
+def test_a_failing_infer_is_told_once_its_traceback_then_one_error_line(make_workspace, crunch):
+    workspace = make_workspace(
+        "cross-sectional",
+        """
+        def train():
+            pass
+
+        def infer(X_test):
+            return 1 / 0
+        """,
+    )
+
+    result = crunch("test")
+
+    assert result.exit_code == 1
+    error = "error: infer() raised ZeroDivisionError: division by zero"
+    lines = result.stderr.splitlines()
+    assert result.output.count("Traceback (most recent call last):") == 1
+    assert result.output.count("division by zero") == 2  # the traceback's last line, the error
+    assert [line for line in lines if line.startswith("error:")] == [error]
+    assert lines[-2:] == [error, "hint: fix the error shown above, then run `crunch test` again"]
+    log = (workspace.root / "prediction" / "log.txt").read_text().splitlines()
+    assert log[-1] == error
+
+
+def test_a_competition_runner_that_breaks_a_rule_is_told_once(make_workspace, crunch):
+    import hashlib
+    import json
+
+    runner = (
+        "def run(context):\n"
+        "    context.execute(command='fit')\n\n"
+        "def execute():\n"
+        "    return {'train': print}\n"
+    )
+    workspace = make_workspace("cross-sectional", "def train():\n    pass\n")
+    workspace.write(".crunchdao/modules/runner.py", runner)
+    cache = workspace.cache()
+    cache["competition"]["format"] = "UNSTRUCTURED"
+    cache["modules"] = {"runner": hashlib.sha256(runner.encode()).hexdigest()}
+    workspace.cache_path.write_text(json.dumps(cache))
+
+    result = crunch("test")
+
+    assert result.exit_code == 1
+    assert result.output.count("has no command 'fit'") == 1, result.output
+    assert "error: runner.py's execute() has no command 'fit' (it has: train)" in result.stderr
+    # The sandbox is described once, not once per process of the run.
+    assert result.output.count("network: blocked") == 1
+
+
 def test_syntax_error_in_main_file_points_at_the_line(make_workspace, crunch):
     make_workspace("cross-sectional", "def train(:\n    pass\n")
 
@@ -226,7 +277,9 @@ def test_failed_checks_keep_the_previous_predictions_and_list_offending_rows(
     assert "check failed: IDS: 5 ids of X_test have no prediction (ids 'row_03000'" in (
         result.stderr
     )
-    assert "error: the predictions failed 1 check(s)" in result.stderr
+    # Each failed check once, then one error line that counts them.
+    assert result.stderr.count("ids of X_test have no prediction") == 1
+    assert "error: the predictions failed 1 check\n" in result.stderr
     assert previous.read_text() == "previous"
     assert "network: blocked" in (workspace.root / "prediction" / "log.txt").read_text()
 

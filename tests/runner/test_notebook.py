@@ -35,6 +35,21 @@ def test_crunch_test_converts_main_ipynb_without_leaving_a_main_py(make_workspac
     assert (workspace.root / "prediction" / "prediction.parquet").is_file()
 
 
+def test_a_notebook_without_train_is_named_once_in_the_error(make_workspace, crunch):
+    workspace = make_workspace("timeseries")
+    book = notebook("import pandas as pd", "def infer(X_test):\n    return X_test")
+    nbformat.write(book, workspace.root / "main.ipynb")
+
+    result = crunch("test")
+
+    assert result.exit_code == 1
+    notebook_path = workspace.root / "main.ipynb"
+    assert f"error: {notebook_path} defines no train() function" in result.stderr
+    assert result.output.count("defines no train()") == 1
+    assert "main.py" not in result.output
+    assert not (workspace.root / "main.py").exists()
+
+
 def shown_text(output: nbformat.NotebookNode) -> str:
     """Printed text, or the plain-text form of a rich display (the summary table)."""
     return output.get("text") or output.get("data", {}).get("text/plain", "")
@@ -70,3 +85,34 @@ def test_notebook_api_loads_data_and_tests_the_code_the_kernel_ran(make_workspac
     assert "local score (spearman)" in outputs[4]
     assert not (workspace.root / "main.py").exists()
     assert (workspace.root / "prediction" / "prediction.parquet").is_file()
+
+
+def test_the_notebook_api_reports_a_missing_train_once_and_draws_no_bar(make_workspace, capfd):
+    import crunch_cli.notebook
+
+    workspace = make_workspace("timeseries")
+    nbformat.write(notebook("def infer(X_test):\n    return X_test"), workspace.root / "main.ipynb")
+
+    report = crunch_cli.notebook.load_notebook().test()
+    printed = capfd.readouterr()
+
+    assert report is not None and not report.result.ok
+    assert (printed.out + printed.err).count("defines no train()") == 1
+    assert f"error: {workspace.root / 'main.ipynb'} defines no train() function" in printed.err
+    assert "\x1b[" not in printed.out + printed.err
+    assert "[crunch test]" not in printed.err
+
+
+def test_code_from_a_kernel_without_train_names_the_notebook(make_workspace):
+    from crunch_cli.runner.local import TestOptions, test_workspace
+    from crunch_cli.workspace import Workspace
+
+    workspace = make_workspace("timeseries")
+
+    report = test_workspace(
+        Workspace(workspace.root), TestOptions(), notebook_cells=["import pandas as pd"]
+    )
+
+    assert report.result.error == (
+        "the notebook defines no train() function; define it at the top level"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 RECORDING_MAIN = """
@@ -47,13 +49,16 @@ def test_timeseries_trains_on_the_past_and_infers_one_moon_at_a_time(make_worksp
     test_moons = list(range(60, 80))
     assert [call["moon"] for call in infers] == test_moons
     assert all(call["moons"] == [call["moon"]] for call in infers)
-    assert [call["moon"] for call in trains] == [60, 65, 70, 75]
+    # From moon 62 on, the embargoed past is every training moon: 70 and 75 would train
+    # on the same rows as 65, and are left out.
+    assert [call["moon"] for call in trains] == [60, 65]
     for call in trains:
         assert call["embargo"] == 2
         assert call["last_moon"] == min(call["moon"] - 3, 59)
         assert call["rows"] == call["y_rows"]
         assert call["has_trained"] is True
     assert [call["has_trained"] for call in infers[:2]] == [True, False]
+    assert [call["moon"] for call in infers if call["has_trained"]] == [60, 65]
     prediction = pd.read_parquet(workspace.root / "prediction" / "prediction.parquet")
     assert sorted(prediction.columns) == ["id", "moon", "prediction"]
     assert len(prediction) == 20 * 50
@@ -97,3 +102,41 @@ def test_timeseries_summary_counts_calls_per_phase(make_workspace, crunch):
     assert rows["train()"].split("│")[2].strip() == "2"
     assert rows["infer()"].split("│")[2].strip() == "20"
     assert "peak memory" in result.stdout
+
+
+def test_a_user_whose_training_data_stops_changing_sees_train_skipped_once_in_the_summary(
+    make_workspace, crunch
+):
+    workspace = make_workspace("timeseries", RECORDING_MAIN)
+
+    result = crunch("test", "--no-determinism-check")
+
+    assert result.exit_code == 0, result.output
+    trains = [call for call in calls(workspace) if call["call"] == "train"]
+    # Moons 60, 61 and 62 each see one more training moon; after that, all of them.
+    assert [call["moon"] for call in trains] == [60, 61, 62]
+    assert len({call["rows"] for call in trains}) == 3
+    assert result.stdout.count("skipped") == 1
+    assert re.search(r"^train\(\)\s+skipped 17 times: same data as before", result.stdout, re.M)
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
+    assert rows["train()"].split("│")[2].strip() == "3"
+
+
+def test_force_train_trains_on_every_moon_even_on_the_same_data(make_workspace, crunch):
+    workspace = make_workspace("timeseries", RECORDING_MAIN)
+
+    result = crunch("test", "--force-train", "--no-determinism-check")
+
+    assert result.exit_code == 0, result.output
+    trains = [call for call in calls(workspace) if call["call"] == "train"]
+    assert [call["moon"] for call in trains] == list(range(60, 80))
+    assert "skipped" not in result.stdout
+
+
+def test_a_run_whose_training_data_changes_on_every_train_skips_nothing(make_workspace, crunch):
+    make_workspace("timeseries", RECORDING_MAIN)
+
+    result = crunch("test", "--train-frequency", "10", "--no-determinism-check")
+
+    assert result.exit_code == 0, result.output
+    assert "skipped" not in result.stdout

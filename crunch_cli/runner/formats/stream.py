@@ -143,6 +143,7 @@ class StreamRun:
         import pandas as pd
 
         trains = self.spec.force_train or not has_model(self.spec.model_dir)
+        self.events.send(type="plan", total=len(self.test_streams), unit="streams")
         if trains:
             self.train({**self.values, "streams": self._train_streams(), "has_trained": True})
         rows = [row for stream in self.test_streams for row in self._infer(stream, trains)]

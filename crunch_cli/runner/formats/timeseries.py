@@ -2,6 +2,13 @@
 
 The frames are sorted by moon once; every per-moon slice after that is a contiguous
 `iloc` range found by binary search, so the whole walk costs O(rows), not O(rows x moons).
+
+For the same reason the training data of a moon is a prefix of the sorted frames, known by
+its two row counts: when they are those of the previous `train()` call (an embargo beyond
+the training moons, or a train frequency over moons with no new targets), the data is the
+same rows and retraining on it would only cost time, so that call is left out and
+reported (`--force-train` makes every call). Comparing two numbers costs nothing, where
+hashing the frames would cost a pass over them on every moon.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ if TYPE_CHECKING:
 class TimeseriesRun:
     def __init__(self, module: Any, spec: RunSpec, events: Events) -> None:
         self.spec = spec
+        self.events = events
         self.train = Caller.find(module, "train", events)
         self.infer = Caller.find(module, "infer", events)
         moon = spec.columns.moon
@@ -42,15 +50,28 @@ class TimeseriesRun:
         first_train = self.spec.force_first_train or self.spec.force_train
         first_train = first_train or not has_model(self.spec.model_dir)
         frequency = self.spec.train_frequency
+        self.events.send(type="plan", total=len(moons))
+        trained_on: tuple[int, int] | None = None  # the row counts of the last train()
         predictions = []
         for index, (moon, start, end) in enumerate(zip(moons, starts, ends, strict=True)):
             trains = (frequency != 0 and index % frequency == 0) or (index == 0 and first_train)
-            values = {**self.values, "moon": moon, "current_moon": moon, "has_trained": trains}
+            values = {**self.values, "moon": moon, "current_moon": moon}
             if trains:
                 cut = moon - self.spec.embargo
-                values["X_train"] = self.x_train.iloc[: np.searchsorted(train_moons, cut)]
-                values["y_train"] = self.y_train.iloc[: np.searchsorted(target_moons, cut)]
-                self.train(values, moon)
+                rows = (
+                    int(np.searchsorted(train_moons, cut)),
+                    int(np.searchsorted(target_moons, cut)),
+                )
+                if rows == trained_on and not self.spec.force_train:
+                    self.events.send(type="skip", phase="train")
+                    trains = False
+                else:
+                    trained_on = rows
+                    values["X_train"] = self.x_train.iloc[: rows[0]]
+                    values["y_train"] = self.y_train.iloc[: rows[1]]
+                    values["has_trained"] = True
+                    self.train(values, moon)
+            values["has_trained"] = trains
             values["X_test"] = self.x_test.iloc[start:end]
             predictions.append(require_frame(self.infer(values, moon), self.infer))
         if not predictions:
