@@ -350,7 +350,7 @@ def test_update_token_replaces_the_project_token_and_revokes_the_old_one(
     old = token_file.read_text()
     setup_token = hub.mint_token(COMPETITION, "alice", "alpha")
 
-    result = crunch("update-token", input=setup_token + "\n")
+    result = crunch("update-token", "--token", "-", input=setup_token + "\n")
 
     assert result.exit_code == 0, result.output
     new = token_file.read_text()
@@ -380,6 +380,23 @@ def test_update_token_works_when_the_old_token_has_expired(workspace, crunch, hu
 
     assert result.exit_code == 0, result.output
     assert crunch("download").exit_code == 0
+
+
+def test_update_token_without_a_terminal_or_a_token_says_how_to_pass_it(workspace, crunch, hub):
+    token_file = workspace / ".crunchdao" / "token"
+    old = token_file.read_text()
+
+    missing = crunch("update-token")
+    given = crunch("update-token", "--token", hub.mint_token(COMPETITION, "alice", "alpha"))
+
+    assert missing.exit_code == 1
+    assert missing.stderr.splitlines() == [
+        "error: no setup token given, and no terminal to ask for it",
+        "hint: pass it as `--token TOKEN`, or `--token -` with the token on standard input "
+        "(`echo TOKEN | crunch update-token --token -`); CRUNCH_SETUP_TOKEN works too",
+    ]
+    assert given.exit_code == 0, given.output
+    assert token_file.read_text() != old
 
 
 def test_update_token_refuses_a_token_of_another_project(workspace, crunch, hub, monkeypatch):
