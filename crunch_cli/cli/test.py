@@ -84,6 +84,8 @@ class RunDisplay:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+        elif self._in_loop:  # the run ended in its loop: where it got to
+            self._say(self.status(), self.clock())
 
     def __call__(self, source: str, line: str) -> None:
         if self._bar is None:
@@ -131,7 +133,8 @@ class RunDisplay:
         if not (self._in_loop and in_loop):  # inside the loop, the phase changes every moon
             looped = phase in _TIMED and self.total is not None
             label = _LABELS.get(phase, phase)
-            self._say(f"train() and infer() over {self.count()}" if looped else label, now)
+            over = f"train() and infer() over {self.total} {self.unit}"
+            self._say(over if looped else label, now)
         self._in_loop = in_loop
 
     def status(self, now: float | None = None, *, clock: bool = False) -> str:
