@@ -1,7 +1,12 @@
 """`crunch run create|list|show|logs|wait|terminate`: what the hub did with your code.
 
-`watch` and `report_score` are `crunch push --wait`'s too."""
+`watch` and `report_score` are `crunch push --wait`'s too. A failed run is told once: its
+log (the user's traceback) as the hub kept it, then one `error:` line with a hint; the
+hub's own closing line repeats that error, so it is left out where the error line follows.
+"""
 
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,10 +23,12 @@ from crunch_cli.cli.output import (
     submission_selector,
 )
 from crunch_cli.cli.state import State
+from crunch_cli.protocol import humanize
 from crunch_cli.runner.spec import metric_details
 
 if TYPE_CHECKING:
     from crunch_cli.api import ProjectClient
+    from crunch_cli.errors import RunFailedError
 
 app = typer.Typer(
     name="run",
@@ -56,24 +63,32 @@ def _project(ctx: typer.Context) -> "ProjectClient":
 
 
 def watch(client: "ProjectClient", run_id: int, *, timeout: float | None) -> dict[str, Any]:
-    """Print the run's log lines as they come; return the finished run."""
+    """Print the run's log lines as they come; return the finished run. The hub's closing
+    line of a failed run is left out: `report_score` says it, once."""
     from crunch_cli.runs import follow_run
 
-    for item in follow_run(client, run_id, timeout=timeout):
-        if "content" in item:
-            echo(item["content"], err=bool(item.get("error")))
-        else:
-            return item
-    raise AssertionError("follow() ends with the run")
+    finished: dict[str, Any] = {}
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for item in follow_run(client, run_id, timeout=timeout):
+            if "content" not in item:
+                finished.update(item)
+                return
+            yield item
+
+    for line in _without_verdict(lines(), finished):
+        _print_log(line, debug=False)
+    return finished
 
 
 def report_score(client: "ProjectClient", run: dict[str, Any]) -> None:
-    """The score and, when the run made it there, the leaderboard rank."""
+    """The score and, when the run made it there, the leaderboard rank; a run that did
+    not succeed raises its one error (its log was just shown)."""
     from crunch_cli.runs import outcome
 
-    echo(outcome(run))
     if not run.get("success"):
-        return
+        raise failure(run, log_shown=True)
+    echo(outcome(run))
     board = client.leaderboard()
     for entry in board.get("entries", []):
         if entry.get("runId") == run["id"]:
@@ -118,7 +133,7 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Run a submission on the hub's hidden test data."""
-    from crunch_cli.runs import create_run, raise_if_failed
+    from crunch_cli.runs import create_run
 
     client = _project(ctx)
     run = create_run(
@@ -135,7 +150,6 @@ def create(
     if wait:
         finished = watch(client, run["id"], timeout=None)
         report_score(client, finished)
-        raise_if_failed(finished)
 
 
 @app.command("list")
@@ -163,7 +177,7 @@ def list_runs(
             run["status"],
             _result(run),
             "" if run.get("score") is None else f"{run['score']:.4f}",
-            "" if run.get("duration") is None else f"{run['duration']:.1f} s",
+            _duration(run.get("duration")),
         )
     Console().print(table)
 
@@ -174,6 +188,76 @@ def _result(run: dict[str, Any]) -> str:
     return "success" if run["success"] else (run.get("exitReason") or "failed")
 
 
+def _moment(value: Any) -> str:
+    return "" if value in (None, "") else humanize.timestamp(value)
+
+
+def _duration(value: Any) -> str:
+    return "" if value is None else humanize.duration(float(value))
+
+
+def _failed(run: dict[str, Any]) -> bool:
+    return run.get("status") == "COMPLETED" and not run.get("success")
+
+
+_LIMIT_HINT = "`crunch status` shows the competition's time and memory limits"
+_FIX_HINTS = {
+    "timeout": f"make the code faster: {_LIMIT_HINT}",
+    "memory": f"make the code lighter: {_LIMIT_HINT}",
+    "checks": "fix infer() so that its predictions pass the checks",
+}
+_LOCALLY = "`crunch test` runs your code the same way on your machine"
+
+
+def failure(run: dict[str, Any], *, log_shown: bool) -> "RunFailedError":
+    """The one error a finished, failed run is reported with. Its hint sends to the log
+    when the log is not on the screen already, else to what fixes the failure."""
+    from crunch_cli.errors import RunFailedError, RunTerminatedError
+    from crunch_cli.runs import outcome
+
+    run_id = run["id"]
+    if run.get("terminated"):
+        return RunTerminatedError(
+            outcome(run), hint=f"`crunch run logs {run_id}` shows how far it got"
+        )
+    if not log_shown:
+        return RunFailedError(outcome(run), hint=f"`crunch run logs {run_id}` shows why")
+    fix = _FIX_HINTS.get(str(run.get("exitReason")), "fix the error shown above")
+    return RunFailedError(outcome(run), hint=f"{fix}; {_LOCALLY}")
+
+
+def _report(error: "RunFailedError") -> None:
+    """The error lines of a failed run, printed as every command prints its errors, where
+    the command itself did what it was asked (showing the run) and exits 0."""
+    from crunch_cli.cli import report
+
+    report(error)
+
+
+def _verdict(run: dict[str, Any]) -> str:
+    """The line the hub ends a failed run's log with (crunch_cli.hub.executor)."""
+    return f"the run failed ({run.get('exitReason')}): {run.get('errorMessage')}"
+
+
+def _without_verdict(
+    lines: Iterable[dict[str, Any]], run: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """`lines`, less the hub's closing line of a failed run, which repeats the error that
+    follows them. `run` is read once the lines are over (it may be filled in meanwhile);
+    a line is held back only while it could be that last one."""
+    held: dict[str, Any] | None = None
+    for line in lines:
+        if held is not None:
+            yield held
+            held = None
+        if line.get("emitter") == "hub" and line.get("error"):
+            held = line
+        else:
+            yield line
+    if held is not None and not (_failed(run) and held.get("content") == _verdict(run)):
+        yield held
+
+
 @app.command("show")
 def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None:
     """Show one run."""
@@ -182,16 +266,13 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         print_json(run)
         return
     echo(f"Run {run['id']} of submission #{run['submission']['number']}: {run['status']}")
-    for label, field in (
-        ("result", None),
-        ("score", "score"),
-        ("exit reason", "exitReason"),
-        ("error", "errorMessage"),
-        ("started", "startedAt"),
-        ("ended", "endedAt"),
-        ("duration", "duration"),
+    for label, value in (
+        ("result", _result(run)),
+        ("score", run.get("score")),
+        ("started", _moment(run.get("startedAt"))),
+        ("ended", _moment(run.get("endedAt"))),
+        ("duration", _duration(run.get("duration"))),
     ):
-        value = _result(run) if field is None else run.get(field)
         if value not in (None, ""):
             echo(f"  {label:<12}{value}")
     for metric in run.get("metrics") or []:
@@ -199,6 +280,8 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         echo(f"  {metric.get('target')} / {metric.get('name')}: {metric.get('value')} {details}")
     for kind, sha256 in sorted((run.get("modules") or {}).items()):
         echo(f"  {kind}.py    sha256 {sha256}")
+    if _failed(run):
+        _report(failure(run, log_shown=False))
 
 
 @app.command("logs")
@@ -213,23 +296,37 @@ def logs(
         bool, typer.Option("--debug", help="Show each line's time, emitter and stream.")
     ] = False,
 ) -> None:
-    """Print a run's logs."""
+    """Print a run's logs; those of a failed run end with its error."""
+    from crunch_cli.runs import follow_run, outcome
+
     client = _project(ctx)
+    run = client.run(run_id)  # before the logs: a run over then has all of its lines
     lines = client.run_logs(run_id)
     after = lines[-1]["id"] if lines else None
-    for line in lines[max(0, len(lines) - tail) :] if tail is not None else lines:
-        _print_log(line, debug)
-    if follow:
-        from crunch_cli.runs import follow_run, outcome
+    shown: Iterable[dict[str, Any]] = (
+        lines[max(0, len(lines) - tail) :] if tail is not None else lines
+    )
+    if follow and run.get("status") != "COMPLETED":
 
-        for item in follow_run(client, run_id, after=after):
-            if "content" not in item:
-                echo(outcome(item))
-                return
-            _print_log(item, debug)
+        def more() -> Iterator[dict[str, Any]]:
+            for item in follow_run(client, run_id, after=after):
+                if "content" not in item:
+                    run.update(item)
+                    return
+                yield item
+
+        shown = itertools.chain(shown, more())  # printed as they come
+    for line in _without_verdict(shown, run) if not debug else shown:
+        _print_log(line, debug)
+    if _failed(run):
+        _report(failure(run, log_shown=True))
+    elif follow:
+        echo(outcome(run))
 
 
 def _print_log(line: dict[str, Any], debug: bool) -> None:
+    """One line of a run's log; `debug` adds its time (as precise as the hub has it: lines
+    come faster than minutes), emitter and stream."""
     stream = "stderr" if line.get("error") else "stdout"
     prefix = f"{line.get('createdAt') or ''} [{line.get('emitter')},{stream}] " if debug else ""
     echo(prefix + line["content"], err=bool(line.get("error")))
@@ -248,7 +345,7 @@ def wait(
 ) -> None:
     """Wait for a run to end: exit 0 on success, 1 on failure, 2 on --timeout, 3 when it was
     terminated."""
-    from crunch_cli.runs import follow_run, outcome, raise_if_failed
+    from crunch_cli.runs import follow_run, outcome
 
     client = _project(ctx)
     finished = None
@@ -256,8 +353,9 @@ def wait(
         if "content" not in item:
             finished = item
     assert finished is not None
+    if _failed(finished):
+        raise failure(finished, log_shown=False)
     echo(outcome(finished))
-    raise_if_failed(finished)
 
 
 @app.command("terminate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -56,3 +57,55 @@ def test_moments_are_utc_to_the_minute(moment):
 
 def test_a_moment_that_is_not_a_date_is_shown_as_it_came():
     assert humanize.timestamp("yesterday") == "yesterday"
+
+
+CRASHING = """\
+def train(X_train, y_train, model_directory_path):
+    pass
+
+
+def infer(X_test, model_directory_path):
+    raise ValueError("no model yet")
+"""
+
+
+def _told_once(output: str) -> None:
+    """The user's traceback once, then one error line and its hint, nothing repeated."""
+    lines = output.splitlines()
+    assert output.count("Traceback (most recent call last):") == 1, output
+    assert output.count("ValueError: no model yet") == 2, output  # traceback, error line
+    assert [line for line in lines if line.startswith("error:")] == [
+        "error: run 1 failed: error (infer() raised ValueError: no model yet)"
+    ]
+    assert "the run failed" not in output
+    assert lines[-1].startswith("hint: ")
+
+
+def test_a_failed_hub_run_is_told_once_by_push_wait_logs_and_show(workspace, crunch):
+    (workspace / "main.py").write_text(CRASHING)
+    (workspace / "requirements.txt").write_text("pandas\n")
+
+    pushed = crunch("push", "--wait")
+    logs = crunch("run", "logs", "1")
+    shown = crunch("run", "show", "1")
+    waited = crunch("run", "wait", "1")
+
+    assert pushed.exit_code == 1
+    _told_once(pushed.stderr)
+    assert "run 1 failed" not in pushed.stdout
+    assert pushed.stderr.splitlines()[-1] == (
+        "hint: fix the error shown above; `crunch test` runs your code the same way on your machine"
+    )
+    assert logs.exit_code == 0
+    _told_once(logs.stderr)
+    assert shown.exit_code == 0
+    assert "  result      error" in shown.stdout
+    assert shown.stderr.splitlines() == [
+        "error: run 1 failed: error (infer() raised ValueError: no model yet)",
+        "hint: `crunch run logs 1` shows why",
+    ]
+    assert re.search(r"^  started     \d{4}-\d\d-\d\d \d\d:\d\d$", shown.stdout, re.MULTILINE)
+    assert re.search(r"^  duration    [\d.]+ seconds$", shown.stdout, re.MULTILINE)
+    assert waited.exit_code == 1
+    assert waited.stdout == ""
+    assert waited.stderr.splitlines()[0].startswith("error: run 1 failed: error (infer()")
