@@ -5,7 +5,15 @@ from typing import Annotated
 
 import typer
 
-from crunch_cli.cli.output import JsonOption, LimitOption, ShowAllOption, echo, limited, print_json
+from crunch_cli.cli.output import (
+    JsonOption,
+    LimitOption,
+    ShowAllOption,
+    echo,
+    limited,
+    print_json,
+    relative_path,
+)
 from crunch_cli.cli.state import State
 
 app = typer.Typer(
@@ -62,29 +70,41 @@ def search(
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    requirements: Annotated[Path, typer.Argument(help="A requirements.txt to check.")] = Path(
-        "requirements.txt"
-    ),
+    requirements: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A requirements.txt, or a script or notebook whose imports to check. "
+            "Default: requirements.txt, else main.py, else main.ipynb (what push reads).",
+            show_default=False,
+        ),
+    ] = None,
     language: LanguageOption = "PYTHON",
 ) -> None:
-    """Check a requirements.txt against the whitelist (exit 1 if anything is not allowed)."""
+    """Check a requirements.txt (or a script's or notebook's imports) against the
+    whitelist (exit 1 if anything is not allowed)."""
+    from crunch_cli.errors import RequirementsError
+    from crunch_cli.push.declared import declared_requirements, default_source
     from crunch_cli.push.submit import forbidden_libraries
-    from crunch_cli.requirements import parse_requirements_file
 
     state: State = ctx.obj
-    client = state.settings.hub()
-    path = requirements if requirements.is_absolute() else Path.cwd() / requirements
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise typer.BadParameter(f"cannot read {requirements}: {error.strerror}") from None
-    parsed = parse_requirements_file(text)
-    forbidden = forbidden_libraries(client, parsed)
+    if requirements is None:
+        workspace = state.settings.nearby_workspace()
+        path = default_source(workspace.root if workspace is not None else Path.cwd())
+    else:
+        path = requirements
+    name = relative_path(path.absolute())
+    parsed = declared_requirements(path, name)
+    forbidden = forbidden_libraries(state.settings.hub(), parsed)
     if forbidden:
-        for name in forbidden:
-            echo(f"not allowed: {name}", err=True)
-        raise typer.Exit(1)
-    echo(f"all {len(parsed)} requirements are allowed")
+        listed = ", ".join(forbidden)
+        raise RequirementsError(
+            f"{name}: not allowed on this competition: {listed}",
+            hint=f"remove {'them' if len(forbidden) > 1 else 'it'} from {name}; "
+            "`crunch whitelist search NAME` lists what is allowed, "
+            "`crunch whitelist request --name NAME` asks for a library",
+        )
+    checked = [requirement for requirement in parsed if not requirement.standard]
+    echo(f"{name}: all {len(checked)} requirements are allowed")
 
 
 def _check_gpu(value: str) -> str:

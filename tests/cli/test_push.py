@@ -466,7 +466,9 @@ def test_whitelist_search_finds_aliases_and_validate_flags_unknown_names(hub, cr
     assert found.exit_code == 0, found.output
     assert "scikit-learn" in found.stdout
     assert validated.exit_code == 1
-    assert "not allowed: not-on-the-list" in validated.stderr
+    assert "requirements.txt: not allowed on this competition: not-on-the-list" in (
+        validated.stderr
+    )
 
 
 def test_a_refusal_at_submission_time_discards_this_push_uploads(workspace, hub):
