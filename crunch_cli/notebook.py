@@ -5,6 +5,8 @@
 executed so far (converted like a notebook), so the notebook need not even be saved.
 Outside a kernel it falls back to the workspace's main.py or main.ipynb. Results print
 into the cell; failures print as an error line and a hint, not as a traceback of ours.
+Unlike `crunch test` on a terminal, no progress is drawn: a cell's output keeps only the
+code's own lines and the summary, and a bar's control sequences would be garbage there.
 """
 
 from __future__ import annotations

@@ -84,6 +84,9 @@ def relative_path(path: Path) -> str:
 
 
 def human_size(size: float) -> str:
+    """Decimal units, as the transfer lines of download and push still print them; every
+    other size goes through `crunch_cli.protocol.humanize.size` (binary units, as limits are
+    counted), which these move to as well."""
     for unit in ("B", "KB", "MB", "GB"):
         if abs(size) < 1000 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
