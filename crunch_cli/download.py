@@ -18,7 +18,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crunch_cli.api.streams import Dropped, open_download
-from crunch_cli.errors import ChecksumMismatchError, DownloadError, UntrustedInputError
+from crunch_cli.errors import (
+    ApiError,
+    ChecksumMismatchError,
+    DownloadError,
+    UntrustedInputError,
+)
 from crunch_cli.untrusted import HINT, relative_name, target_inside
 from crunch_cli.workers import Batch
 from crunch_cli.workspace import Workspace, atomic_write_json
@@ -38,6 +43,20 @@ NETWORK_BLOCK = 1 << 20
 ATTEMPTS = 6
 BACKOFF_SECONDS = 0.5
 WORKERS = 4
+SIZE_VARIANTS = ("default", "small", "large")
+
+
+class MissingSizeVariantError(DownloadError):
+    """Raised when the competition publishes no data of the size asked for (`--size`);
+    `available` are the sizes it has, in `SIZE_VARIANTS` order."""
+
+    def __init__(self, competition: str, variant: str, available: list[str]) -> None:
+        super().__init__(
+            f"{competition} has no {variant} data: its data comes in "
+            f"{' and '.join(available)} size{'s' if len(available) > 1 else ''}",
+            hint=f"pass --size {available[0]}",
+        )
+        self.available = available
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,7 +341,7 @@ def download_data(
     config = workspace.config
     competition = project.competition()
     round_ = project.current_round()
-    release = project.data_release(round_["number"], size_variant or config.size_variant)
+    release = _data_release(project, round_["number"], size_variant or config.size_variant)
     checks = project.checks()
     files = [RemoteFile.from_release(key, value) for key, value in release["dataFiles"].items()]
     cache = {"competition": competition, "dataRelease": _without_links(release), "checks": checks}
@@ -340,6 +359,32 @@ def download_data(
         cache["modules"] = save_modules(workspace, modules)
     atomic_write_json(workspace.competition_cache_path, cache)
     return outcomes
+
+
+def _data_release(project: ProjectClient, round_number: int, variant: str) -> dict[str, Any]:
+    """The release of size `variant`. A hub that has no such size answers 404 (or 400 to a
+    size it does not know), which says nothing of the sizes it has: they are asked for."""
+    try:
+        return project.data_release(round_number, variant)
+    except ApiError as error:
+        if error.status not in (400, 404):
+            raise
+        available = [
+            other
+            for other in SIZE_VARIANTS
+            if other != variant.lower() and _has_release(project, round_number, other)
+        ]
+        if not available:
+            raise
+        raise MissingSizeVariantError(project.competition_name, variant, available) from error
+
+
+def _has_release(project: ProjectClient, round_number: int, variant: str) -> bool:
+    try:
+        project.data_release(round_number, variant)
+    except ApiError:
+        return False
+    return True
 
 
 def _without_links(release: dict[str, Any]) -> dict[str, Any]:

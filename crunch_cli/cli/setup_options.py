@@ -92,10 +92,16 @@ def report_setup(result: "SetupResult") -> str:
     would type it); a failed data download fails the command, workspace and all kept."""
     where = relative_path(result.workspace.root)
     if result.data_error is not None:
+        from crunch_cli.download import MissingSizeVariantError
+
         error = result.data_error
+        if isinstance(error, MissingSizeVariantError):
+            again = f"crunch download --size {error.available[0]}"
+        else:
+            again = "crunch download   (it resumes where it stopped)"
         raise WorkspaceError(
             f"workspace ready in {where}, but the data download failed: {error.message}",
-            hint=f"cd {where} && crunch download   (it resumes where it stopped)",
+            hint=f"cd {where} && {again}",
         )
     restored = result.restored
     if restored is not None:
