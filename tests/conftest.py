@@ -29,6 +29,7 @@ import hashlib
 import os
 import shlex
 import shutil
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -38,9 +39,11 @@ from typing import Any
 
 import postgres_server
 import pytest
+import ray_cluster as ray_clusters
 import s3_server
 from hubs import Caller, Hub, make_caller, serve_hub
 from postgres_server import PostgresServer
+from ray_cluster import RayCluster
 from s3_server import S3Server
 
 from crunch_cli.hub import HubSettings, demo, organizer
@@ -116,6 +119,24 @@ def s3() -> Iterator[S3Server]:
     server = s3_server.start(weed)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A Ray cluster of its own for the session: a head and one worker node, one CPU each;
+    the test skips without ray."""
+    ray = ray_clusters.find_ray()
+    if ray is None:
+        pytest.skip("ray is not installed: pip install -e '.[ray]' (the test extra has it)")
+    # Short: Ray's socket paths under it must fit in 107 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    cluster = ray_clusters.start(ray, folder)
+    try:
+        cluster.add_worker("worker-1")
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

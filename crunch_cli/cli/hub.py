@@ -126,6 +126,15 @@ def _minutes(settings: "HubSettings") -> str:
     return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 
 
+EXECUTORS = ("local", "ray")
+
+
+def _check_executor(value: str) -> str:
+    if value not in EXECUTORS:
+        raise typer.BadParameter(f"use one of: {', '.join(EXECUTORS)}")
+    return value
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -136,6 +145,25 @@ def serve(
     database_url: DatabaseOption = None,
     blob_store: BlobStoreOption = None,
     s3_endpoint_url: S3EndpointOption = None,
+    s3_region: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-region",
+            envvar="AWS_REGION",
+            help="The region of --blob-store's bucket (default: AWS_DEFAULT_REGION, the "
+            "profile's, or us-east-1 with --s3-endpoint-url).",
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            envvar="CRUNCH_HUB_SECRET_FILE",
+            help="The deployment's signing key (at least 32 bytes, mode 600), the same file "
+            "for every hub serving these competitions. Default: ROOT/secret, made on the "
+            "first start.",
+        ),
+    ] = None,
     public_url: Annotated[
         str | None,
         typer.Option("--public-url", help="Base URL clients use, when behind a proxy."),
@@ -191,6 +219,24 @@ def serve(
     openapi: Annotated[
         bool, typer.Option("--openapi/--no-openapi", help="Serve the API schema.")
     ] = True,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            callback=_check_executor,
+            help="Where runs execute: local (this machine, --workers at once) or ray (a Ray "
+            "cluster, --workers runs on it at once).",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            envvar="RAY_ADDRESS",
+            help="With --executor ray: the cluster's head, HOST:PORT (as `ray start --head` "
+            "prints it).",
+        ),
+    ] = None,
 ) -> None:
     """Run the hub until Ctrl-C."""
     from datetime import timedelta
@@ -203,6 +249,8 @@ def serve(
         database_url,
         blob_store=blob_store,
         s3_endpoint_url=s3_endpoint_url,
+        s3_region=s3_region,
+        secret_file=secret_file,
         create=True,
         public_url=public_url,
         workers=workers,
@@ -212,6 +260,8 @@ def serve(
         upload_quota=upload_quota,
         max_requests_in_flight=max_requests,
         openapi=openapi,
+        executor=executor,
+        ray_address=ray_address,
     )
     if unsafe_no_sandbox:
         typer.echo(

@@ -33,7 +33,7 @@ from typing import IO, Protocol
 
 from sqlalchemy import select
 
-from crunch_cli.errors import SandboxError
+from crunch_cli.errors import CrunchError, SandboxError
 from crunch_cli.hub import runs
 from crunch_cli.hub.execution import build
 from crunch_cli.hub.execution.files import HubFiles
@@ -75,7 +75,8 @@ class Active:
 
 
 class Detached(Exception):
-    """The hub stopped while the run went on elsewhere: nothing is recorded now."""
+    """The run is no longer this thread's to record: the hub stops while it goes on
+    elsewhere (found again at the next start), or it went back to the queue."""
 
 
 class Backend(Protocol):
@@ -178,7 +179,9 @@ class Executor:
                 logger.exception("run %s could not be recorded", run_id)
             finally:
                 with self._lock:
-                    del self._active[run_id]
+                    # A run sent back to the queue may be held again already, by another thread.
+                    if self._active.get(run_id) is active:
+                        del self._active[run_id]
                     self._threads.remove(threading.current_thread())
                 active.done.set()
                 self._wakeup.set()
@@ -321,6 +324,15 @@ def _backend(store: HubStore, workers: int) -> Backend:
     submissions where no sandbox can hold them, unless the organizer turned the sandbox
     off: better no hub than a leaking one. (Ray workers check for themselves.)"""
     settings = store.settings
+    if settings.executor == RAY:
+        from crunch_cli.hub.execution.ray_executor import RayBackend
+
+        return RayBackend(store)
+    if settings.executor != LOCAL:
+        raise CrunchError(
+            f"unknown executor {settings.executor!r}",
+            hint=f"pass --executor with one of: {', '.join(EXECUTORS)}",
+        )
     if workers and settings.sandbox:
         problem = sandbox.bubblewrap_problem()
         if problem is not None:

@@ -486,3 +486,47 @@ def requeue_lost(store: HubStore, run_id: int, what: str) -> bool:
 
 def worker_lost_outcome(what: str) -> Outcome:
     return Outcome(False, WORKER_LOST, f"{what}, on every attempt ({MAX_ATTEMPTS})")
+
+
+def requeue_unstarted(store: HubStore, run_id: int, what: str) -> bool:
+    """A taken run that never reached a worker goes back to the queue, its attempt given
+    back (the hub that took it stopped before it could start)."""
+    with store.session() as session:
+        if not _move(
+            session, run_id, (PENDING,), status=CREATED, worker=None, attempts=Run.attempts - 1
+        ):
+            return False
+        session.add(RunLog(run_id=run_id, emitter=HUB, content=f"{what}; back to the queue"))
+        return True
+
+
+def adopt(store: HubStore, run_id: int, previous: str | None, worker: str) -> bool:
+    """`worker` takes over an active run from the hub process `previous`, which is gone."""
+    with store.session() as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status.in_(ACTIVE), Run.worker == previous)
+            .values(worker=worker)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+
+
+def resume_running(store: HubStore, run_id: int) -> bool:
+    """The code of a run found again after a restart is running: True unless the run was
+    terminated or ended meanwhile."""
+    with store.session() as session:
+        _move(session, run_id, (PENDING,), status=RUNNING, started_at=utcnow())
+        row = session.get(Run, run_id)
+        return row is not None and row.status == RUNNING and not row.terminated
+
+
+def orphans(
+    store: HubStore, worker_alive: Callable[[str], bool]
+) -> list[tuple[int, str, str | None, int]]:
+    """(id, status, worker, attempts) of the active runs whose hub process is gone."""
+    with store.session(write=False) as session:
+        return [
+            (row.id, row.status, row.worker, row.attempts)
+            for row in session.scalars(select(Run).where(Run.status.in_(ACTIVE)))
+            if row.worker is None or not worker_alive(row.worker)
+        ]
