@@ -32,6 +32,9 @@ class HubSettings:
     in an S3 bucket (ROOT/blob-cache then holds local copies for runs), reached at
     `s3_endpoint_url` in `s3_region` (None: the AWS settings of the environment).
 
+    `secret_file` names the deployment's signing key, shared by every hub that serves the
+    same competitions (None: the root's own key, ROOT/secret); see `crunch_cli.hub.keys`.
+
     `executor` says where runs execute: "local" (this process's pool of `workers`
     threads) or "ray" (a Ray cluster at `ray_address`, `workers` runs on it at once;
     None: the cluster `ray.init()` finds by itself, such as RAY_ADDRESS).
@@ -56,6 +59,7 @@ class HubSettings:
     s3_region: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    secret_file: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().absolute())

@@ -1,4 +1,5 @@
-"""Open a hub's state from its settings: database, file store and signing key.
+"""Open a hub's state from its settings: database, file store and signing key
+(`crunch_cli.hub.keys`).
 
 Both the HTTP app and the organizer commands go through `HubStore`, so a `crunch hub token`
 run while the server is up works on the very same files (SQLite in WAL mode lets them
@@ -20,13 +21,8 @@ Opening a store brings the schema to the newest revision first (`crunch_cli.hub.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
@@ -36,11 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from crunch_cli.errors import CrunchError
-from crunch_cli.hub import db
+from crunch_cli.hub import db, keys
 from crunch_cli.hub.blobstores import BlobStorage, open_blob_store
 from crunch_cli.hub.settings import HubSettings
 
-SECRET_BYTES = 32
 # Well below the clients' own 30 s timeout: a writer that waits longer gets HUB_BUSY
 # (503, Retry-After) in time for the client to try again.
 BUSY_TIMEOUT_SECONDS = 10
@@ -56,7 +51,7 @@ class HubStore:
         self.settings = settings
         try:
             settings.root.mkdir(parents=True, exist_ok=True)
-            self.secret = _load_or_create_secret(settings.secret_path)
+            self.secret = keys.load_signing_key(settings)
         except OSError as error:
             raise CrunchError(
                 f"cannot use {settings.root} as the hub's folder: {error.strerror or error}",
@@ -185,28 +180,3 @@ def _checked(make: Callable[[], Engine]) -> Engine:
             hint="install the hub's extras (pip install 'crunch-cli-hub[hub]'): PostgreSQL "
             "URLs take postgresql+psycopg://",
         ) from error
-
-
-def _load_or_create_secret(path: Path) -> bytes:
-    """The HMAC key for signed URLs: made once (0600), reused so URLs survive restarts.
-
-    Written to a temp file and hard-linked into place, so two hubs starting at once on one
-    root agree on a single key and neither can read a half-written one.
-    """
-    if not path.exists():
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret.")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(secrets.token_bytes(SECRET_BYTES))
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            Path(temporary).unlink()
-    secret = path.read_bytes()
-    if len(secret) < SECRET_BYTES:
-        raise CrunchError(
-            f"the hub's signing key {path} is damaged",
-            hint="delete it; the hub makes a new one (signed URLs already given out stop working)",
-        )
-    return secret
