@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 OutputCallback = Callable[[str, str], None]
 """Receives (source, line): source is "stdout" or "stderr" of the child, or "runner".
 A callback with a `progress` method also receives each `Progress` of the run."""
+RequestHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""Answers a child's `request` event (its fields as sent); None: no answer is written."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +65,6 @@ class Progress:
 
 _MAX_SHOWN = 60
 _MAX_TOTAL = 10**9
-RequestHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
-"""Answers a child's `request` event (its fields as sent); None: no answer is written."""
 
 _SAMPLE_SECONDS = 0.1
 _DISK_SAMPLE_SECONDS = 0.5
