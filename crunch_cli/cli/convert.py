@@ -53,12 +53,16 @@ def convert(
             "--bad-cells",
             callback=_check_bad_cells,
             metavar="error|comment",
-            help="A cell that does not parse: stop (error) or comment it out (comment).",
+            help="Code that does not parse: stop (error), or comment out the statements that "
+            "do not parse and keep the rest (comment).",
         ),
     ] = "error",
     verbose: Annotated[
         bool,
-        typer.Option("--verbose", help="Also list the requirements and embedded files found."),
+        typer.Option(
+            "--verbose",
+            help="Also list the requirements (Python and R) and embedded files found.",
+        ),
     ] = False,
 ) -> None:
     """Convert a notebook into a script: imports, functions and classes are kept, the rest
@@ -78,6 +82,8 @@ def convert(
     if verbose:
         for requirement in result.conversion.requirements:
             echo(f"requirement: {requirement}")
+        for requirement in result.conversion.r_requirements:
+            echo(f"R requirement: {requirement}")
         for name in sorted(result.conversion.embedded_files):
             echo(f"embedded file: {name}")
     for warning in result.conversion.warnings:

@@ -99,7 +99,12 @@ def convert_code_cell(
 
 
 def _unparsed_warning(cell: Cell, failure: Unparsed, *, kept: bool) -> ConversionWarning:
-    outcome = "it is commented out, so the script lacks it" if kept else "it is commented out"
+    if failure.cell:
+        outcome = "it never ran, so it is commented out whole"
+    elif kept:
+        outcome = "it is commented out, so the script lacks it"
+    else:
+        outcome = "it is commented out"
     return ConversionWarning(
         cell.id,
         cell.index,

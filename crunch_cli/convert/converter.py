@@ -63,7 +63,8 @@ def requirements_from_script(source: str, *, name: str = "main.py") -> list[Requ
 def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
     if bad_cells not in BAD_CELLS_CHOICES:
         raise ConversionError(
-            f"unknown bad-cells handling {bad_cells!r}", hint="use error or comment"
+            f"unknown bad-cells handling {bad_cells!r}",
+            hint="use " + ", ".join(BAD_CELLS_CHOICES[:-1]) + f" or {BAD_CELLS_CHOICES[-1]}",
         )
     code_cells: list[CodeCell] = []
     chunks: list[tuple[Cell, list[str]]] = []
@@ -91,7 +92,7 @@ def _convert(cells: list[Cell], bad_cells: BadCells) -> Conversion:
 
 
 def _code_cell(cell: Cell, bad_cells: BadCells) -> CodeCell:
-    parsed = parse_cell(comment_magics(cell.source))
+    parsed = parse_cell(comment_magics(cell.source), whole=bad_cells == "comment-cell")
     code = convert_code_cell(cell, parsed.source, parsed.tree, parsed.unparsed)
     if code.lost and bad_cells == "error":
         lost = code.lost[0]

@@ -7,8 +7,12 @@ from typing import Literal
 
 from crunch_cli.requirements import Requirement
 
-BadCells = Literal["error", "comment"]
-BAD_CELLS_CHOICES: tuple[BadCells, ...] = ("error", "comment")
+# What to do with code that does not parse: stop (`error`); comment out the statements that
+# do not parse and keep the rest (`comment`); or comment out the whole cell that does not
+# parse (`comment-cell`), for a kernel's history: a cell that failed to parse never ran,
+# so none of it defined anything.
+BadCells = Literal["error", "comment", "comment-cell"]
+BAD_CELLS_CHOICES: tuple[BadCells, ...] = ("error", "comment", "comment-cell")
 
 SCRIPT = "script"  # the cell type of a whole plain script read as one code cell
 

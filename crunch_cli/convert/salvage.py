@@ -5,6 +5,9 @@ A notebook can hold code this interpreter cannot parse: a typo, or syntax newer 
 script keeps has to compile, so such a cell is cut into its top-level statements and each
 is parsed alone. Those that fail are commented out where they stand (same number of
 lines, so messages still point at the user's lines); the rest converts as usual.
+
+Code a kernel ran is the exception (`whole`): a cell that failed to parse there never ran
+and defined nothing, so the whole cell is commented out.
 """
 
 from __future__ import annotations
@@ -41,9 +44,13 @@ class Unparsed:
     # What keeping it would have brought: "function `train`", "class `Model`", "an
     # import"; None for any other statement, which is commented out anyway.
     defines: str | None
+    # The whole cell, commented out because a kernel never ran it (`parse_cell(whole=True)`).
+    cell: bool = False
 
     @property
     def what(self) -> str:
+        if self.cell:
+            return "the cell"
         return self.defines or "the statement"
 
 
@@ -56,12 +63,19 @@ class ParsedCell:
     unparsed: list[Unparsed]
 
 
-def parse_cell(source: str) -> ParsedCell:
+def parse_cell(source: str, *, whole: bool = False) -> ParsedCell:
+    """`source` parsed; what does not parse is commented out: the statements that do not
+    (default), or the whole cell (`whole`, for a cell a kernel failed to parse)."""
     try:
         return ParsedCell(source, ast.parse(source), [])
     except (SyntaxError, ValueError):
         pass
     lines = source.split("\n")
+    if whole:
+        failed = _failure(lines, 0, len(lines))
+        assert failed is not None  # the cell as a whole failed above
+        cell = dataclasses.replace(failed, defines=None, cell=True)
+        return ParsedCell(_mask(lines, [cell]), ast.Module(body=[], type_ignores=[]), [cell])
     unparsed = [
         failure
         for first, last in _spans(lines, 0, len(lines), cut_at_heads=False)
@@ -72,9 +86,9 @@ def parse_cell(source: str) -> ParsedCell:
         return ParsedCell(masked, ast.parse(masked), unparsed)
     except (SyntaxError, ValueError):
         # The pieces parse alone but not together: give up on the cell as a whole.
-        whole = _failure(lines, 0, len(lines))
-        assert whole is not None  # the cell as a whole failed above
-        return ParsedCell(_mask(lines, [whole]), ast.Module(body=[], type_ignores=[]), [whole])
+        failure = _failure(lines, 0, len(lines))
+        assert failure is not None  # the cell as a whole failed above
+        return ParsedCell(_mask(lines, [failure]), ast.Module(body=[], type_ignores=[]), [failure])
 
 
 def _failures(lines: list[str], first: int, last: int) -> Iterator[Unparsed]:

@@ -27,6 +27,8 @@ NOTEBOOK = "main.ipynb"
 DEFAULT_MAIN_FILE = "main.py"
 REQUIREMENTS = "requirements.txt"
 ORIGINAL_REQUIREMENTS = "requirements.original.txt"
+# crunch-cli 13's name for the R packages to install (crunch-convert's RequirementLanguage.R).
+R_REQUIREMENTS = "requirements.r.txt"
 REQUIRED_FUNCTIONS = ("train", "infer")
 
 
@@ -93,6 +95,7 @@ def build_bundle(
 
         submission_type: Literal["CODE", "NOTEBOOK"] = "NOTEBOOK"
         notes.append(f"{name} converted to {main_file}")
+        _r_requirements(conversion, local, made, notes)
     elif main_path.is_file():
         source = main_path.read_text()
         submission_type = "CODE"
@@ -112,6 +115,7 @@ def build_bundle(
 
         submission_type = "NOTEBOOK"
         notes.append(f"{NOTEBOOK} converted to {main_file} (your workspace is unchanged)")
+        _r_requirements(conversion, local, made, notes)
     else:
         raise PushError(
             f"there is no {main_file} in {root}",
@@ -203,12 +207,33 @@ def _convert_notebook(
 
     if isinstance(notebook, Path):
         conversion, origin = convert_notebook(notebook), notebook.name
-    else:  # a kernel's history: a cell that failed to parse defined nothing, skip it
-        conversion, origin = convert_cells(notebook, bad_cells="comment"), "the notebook"
+    else:  # a kernel's history: a cell that failed to parse never ran, all of it goes
+        conversion, origin = convert_cells(notebook, bad_cells="comment-cell"), "the notebook"
     made[main_file] = (conversion.script.encode(), f"converted from {origin}")
     for name, content in conversion.embedded_files.items():
         made[name] = (content.encode(), f"embedded in {origin}")
     return conversion
+
+
+def _r_requirements(
+    conversion: Conversion,
+    files: dict[str, LocalFile],
+    made: dict[str, tuple[bytes, str]],
+    notes: list[str],
+) -> None:
+    """requirements.r.txt from the R packages the notebook loads (rpy2's `importr`), as
+    crunch-cli 13 sends it, unless the workspace (or the notebook) has its own. R packages
+    are not pinned: their installed versions are not known here."""
+    from crunch_cli.requirements import format_requirements
+
+    if not conversion.r_requirements or R_REQUIREMENTS in files or R_REQUIREMENTS in made:
+        return
+    header = "generated from the R packages your notebook loads"
+    made[R_REQUIREMENTS] = (
+        format_requirements(conversion.r_requirements, header=header).encode(),
+        header,
+    )
+    notes.append(f"no {R_REQUIREMENTS}: generated one from the R packages your notebook loads")
 
 
 def _requirements(

@@ -104,7 +104,7 @@ cells = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(cells=cells, bad_cells=st.sampled_from(["error", "comment"]))
+@given(cells=cells, bad_cells=st.sampled_from(["error", "comment", "comment-cell"]))
 def test_conversion_gives_a_compiling_script_or_a_crunch_error(cells, bad_cells):
     try:
         conversion = convert_cells(cells, bad_cells=bad_cells)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from crunch_cli.convert import convert_notebook
@@ -93,3 +96,70 @@ def test_an_r_package_loaded_under_keep_none_or_inside_a_function_is_not_require
 
     assert conversion.r_requirements == []
     assert "#utils = importr('utils')" in conversion.script
+
+
+def test_convert_verbose_lists_the_r_requirements(crunch, write_notebook):
+    write_notebook(*R_NOTEBOOK, name="model.ipynb")
+
+    result = crunch("convert", "model.ipynb", "--verbose")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "requirement: rpy2\n"
+        "R requirement: base\n"
+        "R requirement: forecast\n"
+        "R requirement: stats\n"
+        "R requirement: ggplot2\n"
+        "wrote main.py\n"
+    )
+
+
+TRAIN = "def train(X_train, y_train, model_directory_path):\n    pass\n"
+GENERATED = (
+    "# generated from the R packages your notebook loads\n\n"
+    "## third-party\nforecast\nggplot2\n\n"
+    "## standard\n#base\n#stats\n"
+)
+
+
+@pytest.fixture
+def notebook_workspace(hub, crunch, tmp_path, write_notebook, monkeypatch) -> Path:
+    """A set-up workspace whose code is a notebook loading R packages; the current folder."""
+    token = hub.mint_token("demo-timeseries", "alice", "alpha")
+    setup = crunch("--api-base-url", hub.url, "setup", "demo-timeseries", "alpha", "--token", token)
+    assert setup.exit_code == 0, setup.output
+    root = tmp_path / "demo-timeseries-alpha"
+    write_notebook(*R_NOTEBOOK, TRAIN).rename(root / "main.ipynb")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_push_of_a_notebook_loading_r_packages_sends_requirements_r_txt(
+    notebook_workspace, hub, crunch
+):
+    crunch("whitelist", "request", "--name", "rpy2")
+    approved = crunch("hub", "whitelist", "approve", "rpy2", "--root", str(hub.root))
+    assert approved.exit_code == 0, approved.output
+
+    pushed = crunch("push", "-m", "with R", "--no-pip-freeze")
+    assert not (notebook_workspace / "requirements.r.txt").exists()  # made in memory
+    restored = crunch("submission", "checkout", "1", "requirements.r.txt")
+
+    assert pushed.exit_code == 0, pushed.output
+    assert (
+        "note: no requirements.r.txt: generated one from the R packages your notebook loads"
+        in pushed.stderr
+    )
+    assert restored.exit_code == 0, restored.output
+    assert (notebook_workspace / "requirements.r.txt").read_text() == GENERATED
+
+
+def test_the_workspaces_own_r_requirements_are_sent_as_they_are(notebook_workspace, crunch):
+    (notebook_workspace / "requirements.r.txt").write_text("forecast\n")
+
+    result = crunch("push", "--export", "bundle.zip", "--no-pip-freeze")
+
+    assert result.exit_code == 0, result.output
+    assert "requirements.r.txt" not in result.stderr
+    with zipfile.ZipFile(notebook_workspace / "bundle.zip") as bundle:
+        assert bundle.read("requirements.r.txt") == b"forecast\n"
