@@ -37,11 +37,10 @@ from crunch_cli.errors import CrunchError, SandboxError
 from crunch_cli.hub import runs
 from crunch_cli.hub.execution import build
 from crunch_cli.hub.execution.files import HubFiles
-from crunch_cli.hub.execution.job import GPU, RUNTIMES, Job
+from crunch_cli.hub.execution.job import GPU, RUNTIMES, TERMINATED_MESSAGE, Job, Outcome
 from crunch_cli.hub.execution.perform import Place, perform, remove_folder
 from crunch_cli.hub.models import Run
 from crunch_cli.hub.runlogs import LogSink
-from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.runner import sandbox
 from crunch_cli.runner.gpu import detect_gpu
@@ -254,7 +253,7 @@ class Executor:
                 outcome = Outcome(False, "error", runs.HUB_STOPPED, outcome.exit_code)
                 log.hub(runs.HUB_STOPPED, error=True)
             else:
-                outcome = Outcome(False, "terminated", runs.TERMINATED_MESSAGE, outcome.exit_code)
+                outcome = Outcome(False, "terminated", TERMINATED_MESSAGE, outcome.exit_code)
         if outcome.error_message is not None:
             outcome = dataclasses.replace(outcome, error_message=log.hide(outcome.error_message))
         ended.set()

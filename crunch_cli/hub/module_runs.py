@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from crunch_cli.hub.runs import Outcome
+from crunch_cli.hub.execution.job import Outcome
 from crunch_cli.modules import builtin
 from crunch_cli.modules.pipeline import ModuleRun
 from crunch_cli.runner.formats import has_model

@@ -7,7 +7,6 @@ lock and without a run ever being taken twice or finished twice.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
@@ -22,6 +21,10 @@ from sqlalchemy.orm import Session
 from crunch_cli.hub import submissions
 from crunch_cli.hub.deps import PageRequest, StoredInt
 from crunch_cli.hub.errors import not_found
+
+# Outcome and TERMINATED_MESSAGE live with the jobs (workers read them too); named here as
+# ever for the hub's own modules.
+from crunch_cli.hub.execution.job import MAX_ATTEMPTS, TERMINATED_MESSAGE, Outcome
 from crunch_cli.hub.lookups import MAX_ID
 from crunch_cli.hub.models import (
     Competition,
@@ -48,10 +51,7 @@ CREATED, PENDING, RUNNING, CLEANING, COMPLETED = (
 ACTIVE = (PENDING, RUNNING, CLEANING)
 USER, RUNNER, HUB = "user", "runner", "hub"
 HUB_STOPPED = "the hub stopped while this run was running"
-TERMINATED_MESSAGE = "the run was terminated"
 QUEUE_TIMEOUT, WORKER_LOST = "queue timeout", "worker lost"
-# A run whose worker was lost goes back to the queue once; lost again, it fails.
-MAX_ATTEMPTS = 2
 
 
 class NewRun(BaseModel):
@@ -64,18 +64,6 @@ class NewRun(BaseModel):
     train_frequency: int = Field(default=1, ge=0, lt=MAX_ID, alias="trainFrequency")
     force_first_train: bool = Field(default=True, alias="forceFirstTrain")
     runtime_definition_name: str | None = Field(default=None, alias="runtimeDefinitionName")
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """How a run ended, as the worker records it."""
-
-    success: bool
-    exit_reason: str | None = None
-    error_message: str | None = None
-    exit_code: int | None = None
-    score: float | None = None
-    metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def duration(row: Run) -> float | None:

@@ -20,7 +20,7 @@ from crunch_cli.hub.execution.job import Job, JobFile, Limits
 from crunch_cli.hub.models import Competition, CompetitionModule, DataFile, Run
 from crunch_cli.hub.release_checks import HIDDEN_FILES
 from crunch_cli.hub.store import HubStore
-from crunch_cli.hub.submissions import workspace_path
+from crunch_cli.hub.submissions import MAX_REQUIREMENTS_SIZE, REQUIREMENTS_FILE, workspace_path
 from crunch_cli.runner.checks import Check
 from crunch_cli.runner.spec import Format, Judging
 
@@ -81,6 +81,7 @@ def load_job(store: HubStore, run_id: int, bounds: Bounds, url_for: UrlFor | Non
             code=code,
             main_file=submission.main_file_path,
             model_directory=submission.model_directory_path,
+            requirements=_requirements(store, code),
             modules=modules,
             released=tuple(file(name, *blob) for name, blob in released.items()),
             hidden=tuple(file(name, *blob) for name, blob in hidden.items()),
@@ -108,6 +109,15 @@ def load_job(store: HubStore, run_id: int, bounds: Bounds, url_for: UrlFor | Non
 
 
 _Blob = tuple[str, int, str]  # key, size, sha256
+
+
+def _requirements(store: HubStore, code: tuple[JobFile, ...]) -> str | None:
+    """The submission's requirements.txt, read through its sha256 check."""
+    for item in code:
+        if item.path == REQUIREMENTS_FILE:
+            text = store.blobs.read_verified(item.key, item.sha256, MAX_REQUIREMENTS_SIZE)
+            return text.decode("utf-8", "replace")
+    return None
 
 
 def _blob(item: DataFile) -> _Blob:

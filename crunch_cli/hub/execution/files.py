@@ -18,13 +18,15 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from crunch_cli.errors import DownloadError
 from crunch_cli.hub.blobs import content_key
-from crunch_cli.hub.blobstores import BlobStorage
 from crunch_cli.hub.blobstores.cache import LocalCache
 from crunch_cli.hub.execution.job import JobFile
+
+if TYPE_CHECKING:
+    from crunch_cli.hub.blobstores import BlobStorage
 
 ATTEMPTS = 5
 BACKOFF_SECONDS = 0.5

@@ -16,6 +16,21 @@ from typing import Any
 
 CPU, GPU = "cpu", "gpu"
 RUNTIMES = (CPU, GPU)
+TERMINATED_MESSAGE = "the run was terminated"
+# A run whose worker was lost goes back to the queue once; lost again, it fails.
+MAX_ATTEMPTS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a run ended, as its executor reports it and the hub records it."""
+
+    success: bool
+    exit_reason: str | None = None
+    error_message: str | None = None
+    exit_code: int | None = None
+    score: float | None = None
+    metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +77,10 @@ class Job:
     """A claimed run, ready to execute anywhere (see the module docstring).
 
     `code` holds the submission's files at their workspace paths (model files under
-    `model_directory`). `modules` holds an organizer's modules as `<kind>.py`; empty: the
-    built-in modules of `format` run, judging as `judging` (`Judging.to_json()`) says.
+    `model_directory`); `requirements` is its requirements.txt, read (and verified) by the
+    hub, which picks the Python it runs with. `modules` holds an organizer's modules as
+    `<kind>.py`; empty: the built-in modules of `format` run, judging as `judging`
+    (`Judging.to_json()`) says.
     `released` is the data the submission sees, `hidden` what only the scoring sees, laid
     over it. `metrics` are the competition's, as the scoring module receives them.
     """
@@ -75,6 +92,7 @@ class Job:
     code: tuple[JobFile, ...]
     main_file: str
     model_directory: str
+    requirements: str | None
     modules: tuple[JobFile, ...]
     released: tuple[JobFile, ...]
     hidden: tuple[JobFile, ...]
@@ -108,6 +126,7 @@ class Job:
             code=files("code"),
             main_file=str(value["main_file"]),
             model_directory=str(value["model_directory"]),
+            requirements=None if value["requirements"] is None else str(value["requirements"]),
             modules=files("modules"),
             released=files("released"),
             hidden=files("hidden"),

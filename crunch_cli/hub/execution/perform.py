@@ -31,13 +31,11 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from crunch_cli.hub import environments, module_runs, runs
+from crunch_cli.hub import environments, module_runs
 from crunch_cli.hub.blobstores.verify import COPY_BUFFER, check_digest
 from crunch_cli.hub.execution.files import FileSource
-from crunch_cli.hub.execution.job import Job, JobFile
+from crunch_cli.hub.execution.job import TERMINATED_MESSAGE, Job, JobFile, Outcome
 from crunch_cli.hub.module_runs import ModuleInputs
-from crunch_cli.hub.runs import Outcome
-from crunch_cli.hub.submissions import MAX_REQUIREMENTS_SIZE, REQUIREMENTS_FILE
 from crunch_cli.runner.spec import MIB, ColumnNames, Format, Judging, RunSpec
 from crunch_cli.untrusted import relative_name
 
@@ -140,10 +138,10 @@ def _perform(
     remove_folder(place.folder)  # left over by a run that stopped half-way
     spec = _prepare(job, place)
     python = environments.python_for(
-        _requirements(spec), place.environments_dir, log.hub, stop, sandboxed=place.sandboxed
+        job.requirements, place.environments_dir, log.hub, stop, sandboxed=place.sandboxed
     )
     if stop.is_set() or not report.starting():
-        return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
+        return Outcome(False, "terminated", TERMINATED_MESSAGE)
     if python is not None:
         spec = dataclasses.replace(spec, python=python)
     from crunch_cli.modules.pipeline import run_modules
@@ -210,15 +208,6 @@ def _prepare(job: Job, place: Place) -> RunSpec:
         max_written_bytes=max(limits.min_written_bytes, 2 * limits.max_model_size),
         cpu_time_limit=limits.time_seconds * max(1, place.cpus),
     )
-
-
-def _requirements(spec: RunSpec) -> str | None:
-    """The submission's requirements.txt (already verified), which picks its Python."""
-    path = (spec.code_directory or spec.main_file.parent) / REQUIREMENTS_FILE
-    if not path.is_file():
-        return None
-    with open(path, "rb") as file:
-        return file.read(MAX_REQUIREMENTS_SIZE).decode("utf-8", "replace")
 
 
 def _inputs(job: Job, place: Place) -> ModuleInputs:

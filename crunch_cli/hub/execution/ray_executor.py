@@ -41,10 +41,9 @@ from typing import TYPE_CHECKING, Any
 from crunch_cli.errors import CrunchError
 from crunch_cli.hub import runs, serving
 from crunch_cli.hub.execution import build
-from crunch_cli.hub.execution.job import CPU, GPU, Job
+from crunch_cli.hub.execution.job import CPU, GPU, TERMINATED_MESSAGE, Job, Outcome
 from crunch_cli.hub.models import Competition, Run
 from crunch_cli.hub.runlogs import LogSink
-from crunch_cli.hub.runs import Outcome
 from crunch_cli.hub.store import HubStore
 from crunch_cli.runner.spec import MIB
 
@@ -234,7 +233,7 @@ class RayBackend:
                         raise Detached
                     if active.stop.is_set() and not started:
                         self._kill(actor)
-                        return Outcome(False, "terminated", runs.TERMINATED_MESSAGE)
+                        return Outcome(False, "terminated", TERMINATED_MESSAGE)
                     problem = None if placed else self._placement_problem(needs)
                     if problem and runs.wait_for_worker(self.store, run_id, problem):
                         self._kill(actor)

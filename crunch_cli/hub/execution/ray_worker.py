@@ -37,15 +37,15 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from crunch_cli.hub import runs
 from crunch_cli.hub.execution.files import FetchedFiles
-from crunch_cli.hub.execution.job import GPU, Job
+from crunch_cli.hub.execution.job import GPU, MAX_ATTEMPTS, Job, Outcome
 from crunch_cli.hub.execution.perform import Place, perform
-from crunch_cli.hub.runlogs import HEAD_LINES, TAIL_LINES
-from crunch_cli.hub.runs import Outcome
 from crunch_cli.runner.gpu import detect_gpu
 
 WORKER_DIR_VARIABLE = "CRUNCH_HUB_WORKER_DIR"
+# As many as the hub's stored log keeps (`crunch_cli.hub.runlogs`, not imported: it brings
+# the database stack, which a worker never uses).
+HEAD_LINES, TAIL_LINES = 1_000, 4_000
 INSIDE_WORKER = "/worker"
 NO_DEVICE = (
     "Ray gave this run a GPU, but this worker shows no NVIDIA device: the run goes on "
@@ -155,7 +155,7 @@ class RunAttempt:
         has_gpu = gpu and bool(self._gpu_ids) and detect_gpu()
         given = f", GPU {','.join(self._gpu_ids)}" if gpu else ""
         self.hub(
-            f"attempt {job.attempt} of {runs.MAX_ATTEMPTS} on Ray worker process {os.getpid()} "
+            f"attempt {job.attempt} of {MAX_ATTEMPTS} on Ray worker process {os.getpid()} "
             f"({os.uname().nodename}): {job.limits.cpus} CPU, {job.limits.memory_mb} MiB{given}"
         )
         if gpu and not has_gpu:
