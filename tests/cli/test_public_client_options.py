@@ -110,7 +110,7 @@ def test_convert_takes_the_public_client_spellings(crunch, tmp_path: Path):
     notebook = {
         "cells": [{"cell_type": "code", "metadata": {}, "source": ["import pandas\n"],
                    "outputs": [], "execution_count": None}],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 4,
     }  # fmt: skip
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     (tmp_path / "main.py").write_text("old\n")
