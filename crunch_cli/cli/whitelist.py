@@ -83,13 +83,13 @@ def validate(
     """Check a requirements.txt (or a script's or notebook's imports) against the
     whitelist (exit 1 if anything is not allowed)."""
     from crunch_cli.errors import RequirementsError
-    from crunch_cli.push.declared import declared_requirements, default_source
+    from crunch_cli.push.declared import declared_requirements, requirements_source
     from crunch_cli.push.submit import forbidden_libraries
 
     state: State = ctx.obj
     if requirements is None:
         workspace = state.settings.nearby_workspace()
-        path = default_source(workspace.root if workspace is not None else Path.cwd())
+        path = requirements_source(workspace.root if workspace is not None else Path.cwd())
     else:
         path = requirements
     name = relative_path(path.absolute())

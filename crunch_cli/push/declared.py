@@ -19,7 +19,7 @@ from crunch_cli.requirements import Requirement
 DEFAULT_SOURCES = (REQUIREMENTS, DEFAULT_MAIN_FILE, NOTEBOOK)
 
 
-def default_source(folder: Path) -> Path:
+def requirements_source(folder: Path) -> Path:
     """requirements.txt in `folder`, else the main script, else the notebook."""
     for name in DEFAULT_SOURCES:
         if (folder / name).is_file():
