@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -181,3 +182,34 @@ def test_a_hub_restarted_while_a_run_executes_finds_it_again(ray_hub_at):
     assert run["attempts"] == 1
     assert "the hub restarted and found this run again on the Ray cluster" in lines
     assert lines.count("sleeping") == 1
+
+
+def test_a_run_terminated_on_the_ray_cluster_stops_there(ray_hub):
+    caller = make_caller(ray_hub)
+    run_id = push_and_run(caller, SLEEPS)["id"]
+    wait_for_line(caller, run_id, r"^sleeping$")
+
+    response = caller.call("DELETE", f"{caller.project_path(3)}/runs/{run_id}")
+    run = caller.wait_for_run(run_id, timeout=30)
+
+    assert response.status_code == 200, response.text
+    assert (run["success"], run["terminated"], run["exitReason"]) == (False, True, "terminated")
+    assert not any(line.startswith("score:") for line in lines_of(caller, run_id))
+
+
+def test_serving_on_a_ray_cluster_nobody_answers_at_fails_before_serving(tmp_path, run_crunch):
+    pytest.importorskip("ray")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+
+    result = run_crunch(
+        "hub", "serve", "--executor", "ray", "--ray-address", f"127.0.0.1:{closed}",
+        "--root", str(tmp_path / "hub"), "--port", "0",
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: cannot join the Ray cluster at 127.0.0.1:{closed}: nothing answers there"
+    )
+    assert "--ray-address" in result.stderr

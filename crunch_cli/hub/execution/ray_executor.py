@@ -33,6 +33,7 @@ import functools
 import hashlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 0.25
+CONNECT_SECONDS = 5.0
 CLUSTER_CHECK_SECONDS = 2.0
 INSTALL_HINT = (
     "install the ray extra on the hub and on every worker: pip install 'crunch-cli-hub[hub,ray]'"
@@ -92,23 +94,27 @@ class RayBackend:
     """See the module docstring; the `Backend` of `crunch_cli.hub.executor`."""
 
     def __init__(self, store: HubStore) -> None:
+        """Joins the cluster now, so that a hub that cannot says so before it serves."""
         self.store = store
         self.settings = store.settings
         self.address = self.settings.ray_address or os.environ.get("RAY_ADDRESS") or "auto"
         self.namespace = namespace_for(self.settings.resolved_database_url)
         self._connected_here = False
-        self._actor_class: Any = None
         self._lock = threading.Lock()
         self._nodes: list[dict[str, Any]] = []
         self._nodes_at = 0.0
         self._cluster_problem: str | None = None
-
-    # -- connecting, and taking back the runs of a hub that is gone -----------------------
-
-    def start(self, executor: Executor) -> None:
         ray = _ray()
         if not ray.is_initialized():
-            try:
+            self._connect(ray)
+        self._actor_class: Any = ray.remote(_attempt_class())
+
+    def _connect(self, ray: Any) -> None:
+        """`ray.init`, after a quick look at the head's port: Ray itself would try an
+        unreachable address for minutes."""
+        problem = _unreachable(self.address)
+        try:
+            if problem is None:
                 ray.init(
                     address=self.address,
                     namespace=self.namespace,
@@ -116,14 +122,19 @@ class RayBackend:
                     log_to_driver=False,
                     configure_logging=False,
                 )
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                raise RayExecutorError(
-                    f"cannot join the Ray cluster at {self.address}: {error}",
-                    hint="start one with `ray start --head` and pass its address with "
-                    "--ray-address HOST:PORT",
-                ) from error
-            self._connected_here = True
-        self._actor_class = ray.remote(_attempt_class())
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            problem = str(error)
+        if problem is not None:
+            raise RayExecutorError(
+                f"cannot join the Ray cluster at {self.address}: {problem}",
+                hint="start its head with `ray start --head --port 6379` and pass "
+                "--ray-address HOST:6379",
+            )
+        self._connected_here = True
+
+    # -- taking back the runs of a hub that is gone -------------------------------------
+
+    def start(self, executor: Executor) -> None:
         self._recover(executor)
 
     def _recover(self, executor: Executor) -> None:
@@ -345,6 +356,19 @@ class _Needs:
     runtime: str
     cpus: int
     memory_mb: int
+
+
+def _unreachable(address: str) -> str | None:
+    """Why nothing answers at a HOST:PORT address; None when something does, or when the
+    address is not one (`auto`, `ray://...`: Ray's own to find)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "/" in address:
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as error:
+        return f"nothing answers there ({error.strerror or error})"
+    return None
 
 
 def _attempt_class() -> type:
