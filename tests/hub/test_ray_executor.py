@@ -181,7 +181,9 @@ def test_a_hub_restarted_while_a_run_executes_finds_it_again(ray_hub_at):
     assert run["success"] is True, (run, lines[-20:])
     assert run["attempts"] == 1
     assert "the hub restarted and found this run again on the Ray cluster" in lines
-    assert lines.count("sleeping") == 1
+    for line in ("has_gpu: False", "sleeping"):  # no line stored twice across the restart
+        assert lines.count(line) == 1, lines
+    assert sum(line.startswith("attempt 1 of 2 on Ray") for line in lines) == 1
 
 
 def test_a_run_terminated_on_the_ray_cluster_stops_there(ray_hub):

@@ -270,6 +270,9 @@ class RayBackend:
                     self._kill(actor)
                     return Outcome(**batch["outcome"])
                 if active.detach.is_set():
+                    # The lines just stored are acknowledged, so that the next hub to find
+                    # the run does not store them twice.
+                    ray.wait([actor.drain.remote(acknowledged)], timeout=DRAIN_SECONDS * 4)
                     raise Detached
                 if active.stop.is_set() and not stop_sent:
                     actor.stop.remote()
