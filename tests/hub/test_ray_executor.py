@@ -42,13 +42,19 @@ SLEEPS = REPORTS_GPU.replace(
 
 @pytest.fixture
 def ray_hub_at(
-    ray_cluster: RayCluster, hub_root: Path
+    ray_cluster: RayCluster,
+    hub_root: Path,
+    hub_database_url: str | None,
+    hub_blob_options: dict[str, str],
 ) -> Callable[..., AbstractContextManager[Hub]]:
     """`with ray_hub_at() as hub:` a hub on the test's folder whose runs execute on the
-    session's Ray cluster; a later `with` block is a restart of that hub."""
-    organizer.update_limits(HubSettings(hub_root), COMPETITION, run_memory_limit_mb=1024)
+    session's Ray cluster; a later `with` block is a restart of that hub. Its database and
+    file store follow --hub-database and --hub-blob-store (on S3, workers download from
+    the bucket's presigned URLs)."""
+    options = {"database_url": hub_database_url, **hub_blob_options}
+    organizer.update_limits(HubSettings(hub_root, **options), COMPETITION, run_memory_limit_mb=1024)
     return lambda workers=2: serve_hub(
-        hub_root, workers, executor="ray", ray_address=ray_cluster.address
+        hub_root, workers, executor="ray", ray_address=ray_cluster.address, **options
     )
 
 
