@@ -227,6 +227,7 @@ def _combined(orchestrated: RunResult, executions: list[RunResult]) -> RunResult
         exit_reason=outcome.exit_reason,
         error=outcome.error,
         phases=phases,
+        skipped_trains=sum(result.skipped_trains for result in executions),
         peak_rss=max(result.peak_rss for result in (orchestrated, *executions)),
     )
 

@@ -71,12 +71,7 @@ def run(spec: RunSpec, events: Events) -> int:
         perform(spec, events)
     except (ExecuteFailed, ScheduleFailed):
         return 1
-    except ParticipantVisibleError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
-        events.send(type="failure", message=str(error))
-        return 1
-    except ProtocolError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
+    except (ParticipantVisibleError, ProtocolError) as error:  # the parent tells it, once
         events.send(type="failure", message=str(error))
         return 1
     except BaseException as error:  # SystemExit too: code calling exit() is a crash

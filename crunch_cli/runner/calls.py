@@ -17,10 +17,6 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-TRAIN_SKIPPED = "train skipped"
-"""The phase of the run's timings that counts the `train()` calls left out (their data
-was the same as the previous call's): its `calls`, no time."""
-
 
 class ProtocolError(Exception):
     """The user's code broke a rule of the format (not a crash inside it)."""

@@ -440,8 +440,8 @@ def convert_notebook_file(notebook: Path | Sequence[str], scratch: Path) -> tupl
 
     if isinstance(notebook, Path):
         conversion = convert_notebook(notebook)
-    else:  # a kernel's history: a cell that failed to parse defined nothing, skip it
-        conversion = convert_cells(notebook, bad_cells="comment")
+    else:  # a kernel's history: a cell that failed to parse never ran, all of it goes
+        conversion = convert_cells(notebook, bad_cells="comment-cell")
     scratch.mkdir(parents=True, exist_ok=True)
     script = scratch / MAIN_FILE
     _replace(script, conversion.script)

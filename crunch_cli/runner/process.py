@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from crunch_cli.runner import sandbox
-from crunch_cli.runner.calls import TRAIN_SKIPPED
 from crunch_cli.runner.gpu import detect_gpu
 from crunch_cli.runner.spec import MIB, ExitReason, PhaseTiming, RunResult, RunSpec, Score
 
@@ -69,7 +68,6 @@ _MAX_TOTAL = 10**9
 _SAMPLE_SECONDS = 0.1
 _DISK_SAMPLE_SECONDS = 0.5
 _GRACE_SECONDS = 3.0
-_HOLD_SECONDS = 0.5
 """How long an `error: ...` line of the child waits for the failure event it may repeat."""
 MAX_LINE_BYTES = 64 * 1024
 """A longer line is cut there (and says so): a line without a newline costs linear time."""
@@ -191,8 +189,6 @@ class _Watch:
         self.spec = spec
         self.on_request = on_request
         self.on_progress: Callable[[Progress], None] | None = getattr(emit, "progress", None)
-        self._held: list[tuple[float, str]] = []  # "error: ..." lines that may be a failure's
-        self._reported: str | None = None  # the failure's line, once the event has come
         self.metrics: list[dict[str, Any]] | None = None
         self.child = child
         self.emit = emit
@@ -201,6 +197,7 @@ class _Watch:
         self.started = time.monotonic()
         self.ended = self.started
         self.phases: dict[str, PhaseTiming] = {}
+        self.skipped_trains = 0
         self.phase: tuple[str, Any, float] | None = None
         self.peak_rss = 0
         self.parent_peak_rss = _own_rss()
@@ -251,7 +248,6 @@ class _Watch:
             for stream in self._sources.values():
                 if stream.pending or stream.cut:
                     self._end_line(stream)
-            self._release_held()
             for pipe in (self.child.stdout, self.child.stderr):
                 if pipe is not None:
                     pipe.close()
@@ -284,24 +280,12 @@ class _Watch:
         if stream.name != "events":
             text = line.decode("utf-8", "replace").rstrip("\r")
             text = f"{text} [line cut at {MAX_LINE_BYTES} bytes]" if cut else text
-            self._release_held()
-            if stream.name == "stderr" and text.startswith("error: "):
-                if text == self._reported:
-                    self._reported = None
-                else:
-                    self._held.append((time.monotonic(), text))
-                return
             self.emit(stream.name, text)
             return
         with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
             event = json.loads(line)
             if isinstance(event, dict) and not cut:
                 self._event(event)
-
-    def _release_held(self, older_than: float | None = None) -> None:
-        """Show the held `error: ...` lines that turned out not to be the failure's copy."""
-        while self._held and (older_than is None or self._held[0][0] < older_than):
-            self.emit("stderr", self._held.pop(0)[1])
 
     def _event(self, event: dict[str, Any]) -> None:
         now = time.monotonic()
@@ -320,16 +304,10 @@ class _Watch:
             if isinstance(total, int) and 0 <= total < _MAX_TOTAL:
                 self._progress("plan", total=total, unit=_short(event.get("unit") or "moons"))
         elif event["type"] == "skip":
-            self.phases.setdefault(TRAIN_SKIPPED, PhaseTiming()).calls += 1
+            self.skipped_trains += 1
             self._progress("skip", "train")
         elif event["type"] == "failure":
             self.error = str(event["message"])
-            copy = f"error: {self.error}"
-            held = [text for _, text in self._held]
-            if copy in held:  # printed before the event came: leave it out
-                del self._held[held.index(copy)]
-            else:
-                self._reported = copy
         elif event["type"] == "judged" and self.spec.judging is not None:
             from crunch_cli.runner.checks import CheckFailure
 
@@ -389,7 +367,6 @@ class _Watch:
 
     def _enforce(self) -> None:
         now = time.monotonic()
-        self._release_held(older_than=now - _HOLD_SECONDS)
         if self.exit_reason is not None:
             return  # already being killed
         if self.stop is not None and self.stop.is_set():
@@ -487,6 +464,7 @@ class _Watch:
             exit_reason=self.exit_reason,
             error=self.error,
             phases=self.phases,
+            skipped_trains=self.skipped_trains,
             wall_seconds=self.ended - self.started,
             peak_rss=self.peak_rss,
             parent_peak_rss=max(self.parent_peak_rss, _own_rss()),

@@ -371,6 +371,7 @@ class RunResult:
     failures: list[CheckFailure] = dataclasses.field(default_factory=list)
     score: Score | None = None
     metrics: list[dict[str, Any]] | None = None  # a module competition's scoring
+    skipped_trains: int = 0  # train() calls left out: their data had not changed
 
     @property
     def ok(self) -> bool:

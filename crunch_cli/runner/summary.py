@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crunch_cli.protocol import humanize
-from crunch_cli.runner.calls import TRAIN_SKIPPED
 from crunch_cli.runner.spec import metric_details
 
 if TYPE_CHECKING:
@@ -37,9 +36,8 @@ def render(report: TestReport) -> Group:
     phases.add_column("calls", justify="right")
     phases.add_column("wall time", justify="right")
     for name, timing in result.phases.items():
-        if name != TRAIN_SKIPPED:
-            label = _PHASE_LABELS.get(name, name)
-            phases.add_row(label, str(timing.calls), humanize.duration(timing.seconds))
+        label = _PHASE_LABELS.get(name, name)
+        phases.add_row(label, str(timing.calls), humanize.duration(timing.seconds))
     phases.add_row("total", "", humanize.duration(result.wall_seconds), style="bold")
 
     facts = Table.grid(padding=(0, 2))
@@ -50,7 +48,7 @@ def render(report: TestReport) -> Group:
         f"{humanize.size(result.peak_rss)} (your code), "
         f"{humanize.size(result.parent_peak_rss)} (crunch)",
     )
-    if skipped := skipped_trains(report):
+    if skipped := report.result.skipped_trains:
         facts.add_row("train()", f"skipped {_times(skipped)}: same data as before")
     facts.add_row("sandbox", result.sandbox)
     facts.add_row("network", result.network)
@@ -73,12 +71,6 @@ def render(report: TestReport) -> Group:
         facts.add_row("predictions", str(report.predictions_path))
     facts.add_row("log", str(report.log_path))
     return Group(phases, facts)
-
-
-def skipped_trains(report: TestReport) -> int:
-    """How many `train()` calls were left out because their data had not changed."""
-    skipped = report.result.phases.get(TRAIN_SKIPPED)
-    return 0 if skipped is None else skipped.calls
 
 
 def _times(count: int) -> str:

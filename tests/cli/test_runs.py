@@ -69,7 +69,7 @@ def test_a_failed_run_exits_1_and_shows_the_user_traceback(workspace, crunch):
     assert result.exit_code == 1
     assert "ValueError: no model yet" in result.output
     assert "error: run 1 failed: error" in result.stderr
-    assert "hint: `crunch run logs 1` shows why" in result.stderr
+    assert "hint: fix the error shown above" in result.stderr
 
 
 def test_run_wait_exits_2_when_its_timeout_passes(workspace, crunch):
