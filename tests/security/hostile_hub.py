@@ -41,6 +41,9 @@ class HostileHub:
     submission_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: dict[str, Blob] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
+    run: dict[str, Any] = field(
+        default_factory=lambda: {"id": 1, "status": "COMPLETED", "success": True}
+    )
     # Paths (regular expressions) answered with this error body and status instead.
     errors: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -114,6 +117,7 @@ def _routes(hub: HostileHub) -> list[tuple[str, str, Callable[[re.Match[str]], A
             base + r"/clone",
             lambda _: {name: entry["url"] for name, entry in hub.submission_files.items()},
         ),
+        ("GET", base + r"/runs/1", lambda _: hub.run),
         ("GET", base + r"/runs/1/logs", lambda _: hub.logs),
     ]
 

@@ -143,12 +143,20 @@ def test_run_logs_from_a_hub_print_without_escape_sequences_or_tokens(hostile, v
         {"id": 1, "content": f"{ESCAPES}epoch 1 loss 0.5"},
         {"id": 2, "content": f"leaked {ECHOED_TOKEN}\r\x1b[Afake line", "error": True},
     ]
+    hostile.run = {
+        "id": 1,
+        "status": "COMPLETED",
+        "success": False,
+        "exitReason": "error",
+        "errorMessage": f"{ESCAPES}it failed, {ECHOED_TOKEN}",
+    }
 
     result = crunch("run", "logs", "1")
 
     assert result.exit_code == 0, result.output
     assert "epoch 1 loss 0.5" in result.stdout
     assert "leaked <hidden>" in result.stderr
+    assert "it failed, <hidden>" in result.stderr
     for forbidden in ("\x1b", "\x07", "\r", "\u202e", ECHOED_TOKEN):
         assert forbidden not in result.output
 
