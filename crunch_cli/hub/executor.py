@@ -14,6 +14,8 @@ Either way the run's lines go to its `LogSink`, a termination recorded by any hu
 stops it, and the outcome is recorded here. Several hubs may serve one root: each claims
 runs atomically, holds a lock file while it lives (so a hub starting up recovers only the
 runs of hubs that are gone), and stops its runs when any of them records a termination.
+On PostgreSQL only one of them claims runs at a time, the one elected scheduler
+(`crunch_cli.hub.election`); the others serve the API and follow the runs they hold.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import select
 
 from crunch_cli.errors import CrunchError, SandboxError
 from crunch_cli.hub import runs
+from crunch_cli.hub.election import SchedulerElection
 from crunch_cli.hub.execution import build
 from crunch_cli.hub.execution.files import HubFiles
 from crunch_cli.hub.execution.job import GPU, RUNTIMES, TERMINATED_MESSAGE, Job, Outcome
@@ -118,6 +121,13 @@ class Executor:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._dispatcher: threading.Thread | None = None
+        self.election = SchedulerElection(store.engine, on_lead=self.wake)
+
+    @property
+    def schedules(self) -> bool:
+        """Whether this hub claims queued runs now: it has workers and, on PostgreSQL,
+        holds the scheduler's lock."""
+        return self.workers > 0 and self.election.leading
 
     def start(self) -> None:
         path = _liveness_path(self.store, self.worker_id)
@@ -125,6 +135,9 @@ class Executor:
         self._liveness = open(path, "w")  # noqa: SIM115 -- held until stop()
         fcntl.flock(self._liveness, fcntl.LOCK_EX)
         self.backend.start(self)
+        # A hub without workers never stands: elected, it would leave the queue waiting.
+        if self.workers:
+            self.election.start()
         self._dispatcher = threading.Thread(
             target=self._dispatch, name="crunch-hub-dispatcher", daemon=True
         )
@@ -160,6 +173,7 @@ class Executor:
             self._dispatcher.join(max(0.0, deadline - time.monotonic()))
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.election.stop()  # after the dispatcher, which claims nothing more
         self.backend.close()
         if self._liveness is not None:
             _liveness_path(self.store, self.worker_id).unlink(missing_ok=True)
@@ -195,10 +209,12 @@ class Executor:
         carries on at the next poll: a dead dispatcher is a silent queue."""
         while not self._stopping.is_set():
             self._wakeup.clear()
+            if not self.schedules:
+                self._wakeup.wait(POLL_SECONDS)
+                continue
             try:
-                unable = self.backend.unable() if self.workers else {}
-                if self.workers:
-                    runs.review_queue(self.store, unable)
+                unable = self.backend.unable()
+                runs.review_queue(self.store, unable)
                 runtimes = [runtime for runtime in RUNTIMES if runtime not in unable]
                 while (run_id := self._claim(runtimes)) is not None:
                     self.follow(run_id, functools.partial(self._execute, run_id))
