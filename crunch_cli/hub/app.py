@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crunch_cli import __version__
-from crunch_cli.hub import db, web, whitelist
-from crunch_cli.hub.errors import error_response, install_error_handlers
+from crunch_cli.errors import InsufficientStorageError
+from crunch_cli.hub import blobstores, db, web, whitelist
+from crunch_cli.hub.blobstores import StorageUnavailableError
+from crunch_cli.hub.errors import HubApiError, error_response, install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.hosts import HostGuard
 from crunch_cli.hub.janitor import Janitor
@@ -58,6 +61,11 @@ ROUTERS = (
 
 _REPEATED_SLASHES = re.compile(rb"/{2,}")
 RETRY_AFTER_SECONDS = 1
+# A store that is down is seldom back within a second; clients wait this long between their
+# few tries (`crunch` makes three), so a store restarting rides through without a long stall.
+STORAGE_RETRY_AFTER_SECONDS = 2
+
+logger = logging.getLogger(__name__)
 
 
 class CollapseSlashes:
@@ -113,6 +121,44 @@ class RequestLimit:
             self.in_flight -= 1
 
 
+async def _storage_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The store of the hub's files cannot be used now: the request did not get its bytes,
+    and may be sent again later. The client learns no more than that (the store's address
+    and bucket are the organizer's business); the hub's log says what failed."""
+    assert isinstance(error, StorageUnavailableError)
+    logger.warning("%s %s: %s", request.method, request.url.path, error.message)
+    response = error_response(
+        503,
+        "STORAGE_UNAVAILABLE",
+        "the hub cannot reach the store that keeps its files right now: try again later",
+    )
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _storage_errors_told_alike(app: FastAPI) -> None:
+    """Routes that turned a store failure into their own `STORAGE_UNAVAILABLE` answer it
+    as `_storage_unavailable` does: one message, with `Retry-After`, and without the
+    store's address."""
+    answer_api_error = app.exception_handlers[HubApiError]
+
+    async def api_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HubApiError)
+        cause = error.__cause__
+        if error.code == "STORAGE_UNAVAILABLE" and isinstance(cause, StorageUnavailableError):
+            return await _storage_unavailable(request, cause)
+        answered = answer_api_error(request, error)
+        return answered if isinstance(answered, Response) else await answered
+
+    app.add_exception_handler(HubApiError, api_error)
+
+
+async def _insufficient_storage(_request: Request, error: Exception) -> JSONResponse:
+    """No space left for the hub's files: nothing half-written was kept."""
+    assert isinstance(error, InsufficientStorageError)
+    return error_response(507, "INSUFFICIENT_STORAGE", error.message)
+
+
 async def _database_busy(_request: Request, error: Exception) -> JSONResponse:
     """The database gave up waiting for a lock (SQLite's write lock, a row lock on
     PostgreSQL), or no pooled connection freed up in time: the transaction was rolled
@@ -140,10 +186,15 @@ async def _unstorable_value(_request: Request, _error: Exception) -> JSONRespons
 
 
 def create_app(settings: HubSettings) -> FastAPI:
-    """The store is opened here, not at start-up, so a bad root or database fails as a
-    `CrunchError` in the caller rather than inside the server's start-up log.
+    """The store is opened here, not at start-up, so a bad root, database or file store
+    fails as a `CrunchError` in the caller rather than inside the server's start-up log.
     """
     store = HubStore(settings)
+    try:
+        blobstores.check_access(store.blobs)
+    except BaseException:
+        store.close()
+        raise
     executor = Executor(store, settings.workers)
     janitor = Janitor(store)
 
@@ -180,6 +231,9 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(PoolTimeoutError, _database_busy)
     app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(StorageUnavailableError, _storage_unavailable)
+    _storage_errors_told_alike(app)
+    app.add_exception_handler(InsufficientStorageError, _insufficient_storage)
     for module in ROUTERS:
         app.include_router(module.router)
     modules.install(app, settings)

@@ -16,6 +16,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol, TypedDict
 
+from crunch_cli.errors import HubStorageError
+
+
+class StorageUnavailableError(HubStorageError):
+    """Raised when the store that keeps the hub's files cannot be used right now: it does
+    not answer, it fails, or it refuses the hub's access. Whatever asked did not get its
+    bytes, so the hub answers `503 STORAGE_UNAVAILABLE` with `Retry-After`: once the store
+    (or the hub's access to it) is back, the same request works.
+    """
+
 
 class PresignedRequest(TypedDict):
     """How a client sends one upload chunk (HUB_API.md, "Uploads")."""

@@ -27,13 +27,14 @@ import fcntl
 import hashlib
 import os
 import threading
+import uuid
 from collections.abc import Callable, Container, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crunch_cli.errors import BlobIntegrityError, HubStorageError
+from crunch_cli.errors import BlobIntegrityError
 from crunch_cli.hub.blobs import (
     CONTENT_PREFIX,
     GC_LOCK_FILE,
@@ -45,7 +46,7 @@ from crunch_cli.hub.blobs import (
     upload_key,
     upload_lock_key,
 )
-from crunch_cli.hub.blobstores.base import PresignedRequest
+from crunch_cli.hub.blobstores.base import PresignedRequest, StorageUnavailableError
 from crunch_cli.hub.blobstores.cache import LocalCache
 from crunch_cli.hub.blobstores.verify import COPY_BUFFER, check_digest
 
@@ -53,6 +54,10 @@ SCHEME = "s3"
 # The longest a SigV4 presigned URL may live.
 MAX_URL_SECONDS = 7 * 24 * 3600
 DELETE_BATCH = 1000
+# Where the start-up check writes its marker: outside the hub's keys (`sha256/`,
+# `uploads/`), so neither the janitor nor a listing of the hub's files ever sees one.
+CHECK_FOLDER = "start-up-checks"
+CHECK_CONTENT = b"written and deleted by a crunch hub checking its access at start-up\n"
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 _CREDENTIALS = {
     "AccessDenied",
@@ -64,7 +69,7 @@ _CREDENTIALS = {
 }
 
 
-class ObjectStoreError(HubStorageError):
+class ObjectStoreError(StorageUnavailableError):
     """Raised when the S3 store cannot be used: unreachable, a missing bucket, refused
     credentials, an `s3://` URL that names no bucket."""
 
@@ -210,6 +215,42 @@ class S3BlobStore:
             yield
         finally:
             os.close(fd)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def check_access(self) -> None:
+        """Write, read back, list and delete a small marker object under the prefix: a hub
+        that starts on a bucket it cannot use (a wrong endpoint, bucket or key, a key that
+        may not write) says so at once, instead of failing its competitors' first pushes.
+        Raises ObjectStoreError naming what went wrong."""
+        name = self.location.name(f"{CHECK_FOLDER}/{uuid.uuid4().hex}")
+        bucket = self.location.bucket
+        try:
+            # First: some stores make a missing bucket on the first write to it.
+            with self._translated():
+                self._client.head_bucket(Bucket=bucket)
+        except _Missing:
+            raise ObjectStoreError(
+                f"the bucket of {self.location} does not exist",
+                hint="create it, or pass another --blob-store s3://BUCKET/PREFIX",
+            ) from None
+        with self._translated():
+            self._client.put_object(Bucket=bucket, Key=name, Body=CHECK_CONTENT)
+        try:
+            with self._translated():
+                content = self._client.get_object(Bucket=bucket, Key=name)["Body"].read()
+                self._client.list_objects_v2(Bucket=bucket, Prefix=name, MaxKeys=1)
+        except _Missing:
+            content = b""
+        finally:
+            with self._translated():
+                self._client.delete_object(Bucket=bucket, Key=name)
+        if content != CHECK_CONTENT:
+            raise ObjectStoreError(
+                f"the S3 store of {self.location} does not give back what the hub wrote to it",
+                hint="check that --s3-endpoint-url (or AWS_ENDPOINT_URL) is an S3-compatible "
+                "store, not a proxy or cache in front of one",
+            )
 
     # -- uploads -------------------------------------------------------------------------
 
@@ -407,7 +448,13 @@ class S3BlobStore:
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
         """botocore's errors as ObjectStoreError (a missing object as `_Missing`)."""
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            HTTPClientError,
+            NoCredentialsError,
+        )
+        from botocore.exceptions import ConnectionError as Unreachable
 
         where = str(self.location)
         try:
@@ -432,6 +479,11 @@ class S3BlobStore:
             raise ObjectStoreError(
                 f"the S3 store failed for {where}: {error}",
                 hint="check the store's state and the hub's access to it, then try again",
+            ) from error
+        except (Unreachable, HTTPClientError) as error:
+            raise ObjectStoreError(
+                f"cannot reach the S3 store of {where}: {error}",
+                hint="check --s3-endpoint-url (or AWS_ENDPOINT_URL) and that the store is up",
             ) from error
         except NoCredentialsError as error:
             raise ObjectStoreError(
