@@ -12,16 +12,24 @@ Nothing goes until it has been out of use for the grace period: a push in progre
 upload completed a moment ago, a competition being registered) never loses a blob. An
 upload whose chunk PUT is still writing is left for the next sweep. Several hubs on one
 root may each run a janitor: every deletion is safe to repeat.
+
+Hubs on several machines (one PostgreSQL database, one bucket) each run a janitor too, but
+only one of them sweeps the shared store's blobs at a time: the sweep lists the whole
+store, and two at once would only double that work and its deletions. The one that finds
+another at it skips the blobs this round (`blob_sweep_turn`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, text
+from sqlalchemy.exc import DBAPIError
 
 from crunch_cli.hub import uploads
 from crunch_cli.hub.blobs import BlobKeyError, content_key
@@ -38,15 +46,21 @@ from crunch_cli.hub.store import HubStore
 SWEEP_INTERVAL = timedelta(minutes=10)
 FIRST_SWEEP_DELAY = timedelta(minutes=1)
 GRACE = timedelta(hours=1)
+# pg_try_advisory_lock's key for the blob sweep ("crunch_j"); the migrations take "crunch_h"
+# (`crunch_cli.hub.db.ADVISORY_LOCK_KEY`).
+BLOB_SWEEP_LOCK_KEY = 0x6372756E63685F6A
 
 logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepReport:
+    """What a sweep removed; `blobs_skipped`: another hub was sweeping the blobs."""
+
     uploads: int
     upload_files: int
     blobs: int
+    blobs_skipped: bool = False
 
 
 class Janitor:
@@ -82,7 +96,11 @@ class Janitor:
             _remove_upload(self.store, upload_id, now) for upload_id in self._expired(now)
         )
         upload_files = self._remove_stray_upload_files(cutoff)
-        blobs = self.store.blobs.remove_unreferenced(self._referenced(cutoff), cutoff.timestamp())
+        with blob_sweep_turn(self.store) as mine:
+            if not mine:
+                return SweepReport(removed_uploads, upload_files, 0, blobs_skipped=True)
+            referenced = self._referenced(cutoff)
+            blobs = self.store.blobs.remove_unreferenced(referenced, cutoff.timestamp())
         return SweepReport(removed_uploads, upload_files, blobs)
 
     def _loop(self) -> None:
@@ -93,7 +111,9 @@ class Janitor:
             except Exception:
                 logger.exception("the janitor's sweep failed; it tries again later")
             else:
-                if report != SweepReport(0, 0, 0):
+                if report.blobs_skipped:
+                    logger.info("janitor: another hub is sweeping the stored files")
+                if (report.uploads, report.upload_files, report.blobs) != (0, 0, 0):
                     logger.info("janitor: %s", report)
             wait = self.interval
 
@@ -128,6 +148,36 @@ class Janitor:
             if upload_id not in still_open and changed < cutoff.timestamp():
                 removed += _remove_files(self.store, upload_id)
         return removed
+
+
+@contextlib.contextmanager
+def blob_sweep_turn(store: HubStore) -> Iterator[bool]:
+    """Whether this hub may sweep the store's blobs now; False: another hub is at it.
+
+    On PostgreSQL, hubs on other machines share the database, not a file system: the turn
+    is a session advisory lock, tried without waiting, on a connection of its own for as
+    long as the sweep lasts (the server drops it with the connection, should this hub
+    die). On SQLite every hub is on this machine, and the store's lock file already keeps
+    their sweeps apart (`gc_lock`): always True.
+    """
+    if store.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = {"key": BLOB_SWEEP_LOCK_KEY}
+    with store.engine.connect() as connection:
+        taken = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), key))
+        connection.commit()
+        try:
+            yield taken
+        finally:
+            if taken:
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                    connection.commit()
+                except DBAPIError:
+                    # Never hand a connection holding the lock back to the pool: closing
+                    # it releases the lock.
+                    connection.invalidate()
 
 
 def _removable(now: datetime) -> ColumnElement[bool]:
