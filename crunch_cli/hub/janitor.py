@@ -47,7 +47,7 @@ SWEEP_INTERVAL = timedelta(minutes=10)
 FIRST_SWEEP_DELAY = timedelta(minutes=1)
 GRACE = timedelta(hours=1)
 # pg_try_advisory_lock's key for the blob sweep ("crunch_j"); the migrations take "crunch_h"
-# (`crunch_cli.hub.db.ADVISORY_LOCK_KEY`).
+# (`crunch_cli.hub.db`), the scheduler's election "crunch_s" (`crunch_cli.hub.election`).
 BLOB_SWEEP_LOCK_KEY = 0x6372756E63685F6A
 
 logger = logging.getLogger(__name__)
