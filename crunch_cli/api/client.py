@@ -50,6 +50,8 @@ _HINTS = {
     "FORBIDDEN_LIBRARY": "remove it from requirements.txt; `crunch whitelist search NAME`",
     "REQUIREMENT_PARSE": "fix that line of requirements.txt (pip's requirement syntax)",
     "RUN_NOT_FOUND": "run `crunch run list` to see your runs",
+    "STORAGE_UNAVAILABLE": "the hub's file storage is out of reach for now: try again in a "
+    "minute (nothing was lost)",
     "SECRET_FILE": "add the file to .gitignore, or pass --allow-secret PATH to send it anyway",
     "SETUP_TOKEN_MISMATCH": "it is still valid: use it with the competition and project it is "
     "for, or ask for a setup token of the project you named",

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,7 +18,7 @@ from crunch_cli import __version__
 from crunch_cli.errors import InsufficientStorageError
 from crunch_cli.hub import blobstores, db, web, whitelist
 from crunch_cli.hub.blobstores import StorageUnavailableError
-from crunch_cli.hub.errors import HubApiError, error_response, install_error_handlers
+from crunch_cli.hub.errors import error_response, install_error_handlers
 from crunch_cli.hub.executor import Executor
 from crunch_cli.hub.hosts import HostGuard
 from crunch_cli.hub.janitor import Janitor
@@ -136,23 +136,6 @@ async def _storage_unavailable(request: Request, error: Exception) -> JSONRespon
     return response
 
 
-def _storage_errors_told_alike(app: FastAPI) -> None:
-    """Routes that turned a store failure into their own `STORAGE_UNAVAILABLE` answer it
-    as `_storage_unavailable` does: one message, with `Retry-After`, and without the
-    store's address."""
-    answer_api_error = app.exception_handlers[HubApiError]
-
-    async def api_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, HubApiError)
-        cause = error.__cause__
-        if error.code == "STORAGE_UNAVAILABLE" and isinstance(cause, StorageUnavailableError):
-            return await _storage_unavailable(request, cause)
-        answered = answer_api_error(request, error)
-        return answered if isinstance(answered, Response) else await answered
-
-    app.add_exception_handler(HubApiError, api_error)
-
-
 async def _insufficient_storage(_request: Request, error: Exception) -> JSONResponse:
     """No space left for the hub's files: nothing half-written was kept."""
     assert isinstance(error, InsufficientStorageError)
@@ -232,7 +215,6 @@ def create_app(settings: HubSettings) -> FastAPI:
     app.add_exception_handler(PoolTimeoutError, _database_busy)
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(StorageUnavailableError, _storage_unavailable)
-    _storage_errors_told_alike(app)
     app.add_exception_handler(InsufficientStorageError, _insufficient_storage)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -44,7 +44,6 @@ from crunch_cli.errors import InsufficientStorageError
 from crunch_cli.hub import db
 from crunch_cli.hub.blobs import BlobStore, is_disk_full, upload_key
 from crunch_cli.hub.blobstores import PresignedRequest
-from crunch_cli.hub.blobstores.s3 import ObjectStoreError
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.models import Project, Upload, UploadChunk, utcnow
 from crunch_cli.hub.store import HubStore
@@ -218,14 +217,13 @@ def chunk_request(store: HubStore, upload: Upload, number: int, base_url: str) -
     """The signed PUT of one chunk, while the upload is open."""
     require_open(upload)
     chunk = find_chunk(upload, number)
-    with storage_errors_as_responses():
-        return store.blobs.chunk_put_request(
-            upload.id,
-            chunk.number,
-            chunk.size,
-            base_url=base_url,
-            ttl=store.settings.signed_url_ttl,
-        )
+    return store.blobs.chunk_put_request(
+        upload.id,
+        chunk.number,
+        chunk.size,
+        base_url=base_url,
+        ttl=store.settings.signed_url_ttl,
+    )
 
 
 def confirm(store: HubStore, upload: Upload, number: int, given_hash: str) -> UploadChunk:
@@ -256,8 +254,7 @@ def confirm(store: HubStore, upload: Upload, number: int, given_hash: str) -> Up
 def _note_stored_chunk(store: HubStore, upload: Upload, chunk: UploadChunk) -> None:
     """Record the hash of the chunk the store holds (None: it holds none), as a chunk PUT
     through the hub does (`_record`): the bytes went to the store, not through the hub."""
-    with storage_errors_as_responses():
-        stored = store.blobs.received_chunk(upload.id, chunk.number)
+    stored = store.blobs.received_chunk(upload.id, chunk.number)
     if stored is None:
         chunk.hash = None
         return
@@ -426,25 +423,13 @@ def exclusive_lock(store: HubStore, upload_id: str) -> Iterator[UploadLock]:
 
 
 @contextlib.contextmanager
-def storage_errors_as_responses() -> Iterator[None]:
-    """An object store that cannot be used answers 503: the request may be sent again."""
-    try:
-        yield
-    except ObjectStoreError as error:
-        raise HubApiError(
-            503, "STORAGE_UNAVAILABLE", f"{error.message}; try again later"
-        ) from error
-
-
-@contextlib.contextmanager
 def insufficient_storage_as_507() -> Iterator[None]:
     """A full disk, under the blobs or the database, answers 507: nothing half-written is
-    kept, so the same request succeeds once space is freed. An object store that cannot be
-    used answers 503.
+    kept, so the same request succeeds once space is freed. (An object store that cannot be
+    used answers 503, from the app's handler.)
     """
     try:
-        with storage_errors_as_responses():
-            yield
+        yield
     except InsufficientStorageError as error:
         raise HubApiError(507, "INSUFFICIENT_STORAGE", error.message) from error
     except (OSError, OperationalError) as error:

@@ -146,9 +146,11 @@ def test_a_push_while_the_store_is_down_says_so_and_works_once_it_is_back(
     pushed = crunch("push", "-m", "store back")
 
     assert refused.exit_code == 1
-    assert refused.stderr.splitlines()[-1] == (
-        "error: the hub cannot reach the store that keeps its files right now: try again later"
-    ), refused.stderr
+    assert refused.stderr.splitlines()[-2:] == [
+        "error: the hub cannot reach the store that keeps its files right now: try again later",
+        "hint: the hub's file storage is out of reach for now: try again in a minute "
+        "(nothing was lost)",
+    ], refused.stderr
     assert pushed.exit_code == 0, pushed.output
 
 

@@ -14,7 +14,6 @@ from crunch_cli.hub.deps import BaseUrlDep, StoreDep
 from crunch_cli.hub.errors import HubApiError, not_found
 from crunch_cli.hub.signing import BLOB_PREFIX, is_valid
 from crunch_cli.hub.store import HubStore
-from crunch_cli.hub.uploads import storage_errors_as_responses
 
 router = APIRouter()
 
@@ -47,8 +46,7 @@ def download(key: str, request: Request, store: StoreDep, base_url: BaseUrlDep) 
     blobs = store.blobs
     try:
         if not isinstance(blobs, BlobStore):
-            with storage_errors_as_responses():
-                url = blobs.download_url(key, base_url=base_url, ttl=store.settings.signed_url_ttl)
+            url = blobs.download_url(key, base_url=base_url, ttl=store.settings.signed_url_ttl)
             return RedirectResponse(url, status_code=307)
         path = blobs.path(key)
     except BlobKeyError:
