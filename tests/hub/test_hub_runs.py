@@ -272,6 +272,8 @@ def test_a_submission_cannot_shrink_the_test_set_it_is_checked_against(caller_fo
     assert any(line.startswith("tampering failed:") for line in user_lines(caller, run["id"]))
 
 
+# The bucket's version of this attack is tests/hub/test_s3_store.py's.
+@pytest.mark.parametrize("hub_blob_store", ["folder"], indirect=True)
 def test_a_submission_whose_stored_file_changed_on_disk_does_not_run(caller, hub):
     submission = push(caller, GOOD)
     with HubStore(hub.settings) as store, store.session(write=False) as session:
