@@ -77,3 +77,53 @@ def bench_workspace(base: Path, data: Path) -> Iterator[tuple[str, Path, str]]:
     with running_hub(root) as url:
         workspace = base / "workspace"
         yield url, workspace, set_up_workspace(root, url, "bench", workspace, "--no-data")
+
+
+COMPETITION = "demo-timeseries"
+MAIN = """\
+def train(X_train, y_train, model_directory_path):
+    pass
+
+
+def infer(X_test, model_directory_path):
+    return X_test[["id", "moon"]].assign(prediction=X_test["feature_00"])
+"""
+"""A trivial time-series submission: the runs it makes cost the hub, not the model."""
+
+
+class Project:
+    """The benchmark's project on the hub, over plain HTTP (no client start-up per call)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Project-Token {token}"
+        self.base = f"{url}/v3/competitions/{COMPETITION}/projects/@me/alpha"
+
+    def last_submission_id(self) -> int:
+        response = self.session.get(f"{self.base}/submissions/@last")
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def create_run(self, submission_id: int) -> int:
+        response = self.session.post(f"{self.base}/runs", json={"submissionId": submission_id})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def completed(self, wanted: set[int]) -> list[dict]:
+        """The runs of `wanted` that have ended: one request, light on the hub."""
+        response = self.session.get(f"{self.base}/runs", params={"size": 1000})
+        return [
+            run
+            for run in response.json()["content"]
+            if run["id"] in wanted and run["status"] == "COMPLETED"
+        ]
+
+    def wait(self, run_ids: list[int]) -> list[dict]:
+        """Poll until every run has ended; exits the benchmark if one failed."""
+        while len(done := self.completed(set(run_ids))) < len(run_ids):
+            time.sleep(0.1)
+        runs = {run["id"]: run for run in done}
+        for run in runs.values():
+            if not run["success"]:
+                raise SystemExit(f"run {run['id']} failed: {run['errorMessage']}")
+        return [runs[run_id] for run_id in run_ids]

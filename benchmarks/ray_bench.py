@@ -23,45 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import requests
-from _hub import CRUNCH, crunch, free_port, set_up_workspace
+from _hub import COMPETITION, CRUNCH, MAIN, Project, crunch, free_port, set_up_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import ray_cluster  # the tests' own cluster helper, found through the path above
-
-COMPETITION = "demo-timeseries"
-MAIN = """\
-def train(X_train, y_train, model_directory_path):
-    pass
-
-
-def infer(X_test, model_directory_path):
-    return X_test[["id", "moon"]].assign(prediction=X_test["feature_00"])
-"""
-
-
-class Project:
-    def __init__(self, url: str, token: str) -> None:
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Project-Token {token}"
-        self.base = f"{url}/v3/competitions/{COMPETITION}/projects/@me/alpha"
-
-    def last_submission_id(self) -> int:
-        response = self.session.get(f"{self.base}/submissions/@last")
-        response.raise_for_status()
-        return response.json()["id"]
-
-    def create_run(self, submission_id: int) -> int:
-        response = self.session.post(f"{self.base}/runs", json={"submissionId": submission_id})
-        response.raise_for_status()
-        return response.json()["id"]
-
-    def completed(self, wanted: set[int]) -> list[dict]:
-        response = self.session.get(f"{self.base}/runs", params={"size": 1000})
-        return [
-            run
-            for run in response.json()["content"]
-            if run["id"] in wanted and run["status"] == "COMPLETED"
-        ]
 
 
 def burst(url: str, root: Path, workspace: Path, runs: int) -> tuple[float, float]:

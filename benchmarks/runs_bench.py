@@ -16,49 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-from _hub import crunch, running_hub, set_up_workspace
-
-COMPETITION = "demo-timeseries"
-MAIN = """\
-def train(X_train, y_train, model_directory_path):
-    pass
-
-
-def infer(X_test, model_directory_path):
-    return X_test[["id", "moon"]].assign(prediction=X_test["feature_00"])
-"""
-
-
-class Project:
-    def __init__(self, url: str, token: str) -> None:
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Project-Token {token}"
-        self.base = f"{url}/v3/competitions/{COMPETITION}/projects/@me/alpha"
-
-    def last_submission_id(self) -> int:
-        response = self.session.get(f"{self.base}/submissions/@last")
-        response.raise_for_status()
-        return response.json()["id"]
-
-    def create_run(self, submission_id: int) -> int:
-        response = self.session.post(f"{self.base}/runs", json={"submissionId": submission_id})
-        response.raise_for_status()
-        return response.json()["id"]
-
-    def wait(self, run_ids: list[int]) -> list[dict]:
-        """Poll the run list (one request per round, light on the hub) until all are done."""
-        wanted = set(run_ids)
-        while True:
-            response = self.session.get(f"{self.base}/runs", params={"size": 1000})
-            runs = {run["id"]: run for run in response.json()["content"] if run["id"] in wanted}
-            if all(run["status"] == "COMPLETED" for run in runs.values()):
-                break
-            time.sleep(0.1)
-        for run in runs.values():
-            if not run["success"]:
-                raise SystemExit(f"run {run['id']} failed: {run['errorMessage']}")
-        return [runs[run_id] for run_id in run_ids]
+from _hub import COMPETITION, MAIN, Project, crunch, running_hub, set_up_workspace
 
 
 def main() -> None:
