@@ -13,11 +13,9 @@ from crunch_cli.cli.setup_options import (
     NoDataOption,
     TokenOption,
     directory_for,
-    read_token,
-    report_setup,
+    set_up,
 )
 from crunch_cli.cli.state import State
-from crunch_cli.cli.transfers import Downloads
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 
@@ -33,23 +31,17 @@ def init(
 ) -> None:
     """Create an empty workspace from a one-time setup token: `setup` without restoring
     a submission."""
-    from crunch_cli.setup_project import setup_project
-
     state: State = ctx.obj
-    with Downloads() as progress:
-        result = setup_project(
-            competition=competition,
-            project=project,
-            token=read_token(token),
-            base_url=state.settings.base_url(),
-            directory=directory_for(directory, competition, project),
-            force=force,
-            with_data=not no_data,
-            model_directory=model_directory,
-            submission=None,
-            progress=progress,
-            competitions_source=state.settings.competitions_source,
-        )
-    where = report_setup(result)
+    where = set_up(
+        state,
+        token,
+        competition=competition,
+        project=project,
+        directory=directory_for(directory, competition, project),
+        force=force,
+        with_data=not no_data,
+        model_directory=model_directory,
+        submission=None,
+    )
     if not state.hide_tips:
         echo(f"Next: write your code in {where}/main.py, then run crunch test there")

@@ -96,12 +96,14 @@ def list_competitions(
     from rich.console import Console
     from rich.table import Table
 
+    from crunch_cli.runner.spec import format_label
+
     table = Table("name", "format", "status", "title", box=None)
     for competition in competitions:
         add_row(
             table,
             competition["name"],
-            str(competition.get("format", "")),
+            format_label(str(competition.get("format", ""))),
             str(competition.get("status", "")),
             competition.get("displayName") or "",
         )

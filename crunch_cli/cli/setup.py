@@ -17,11 +17,9 @@ from crunch_cli.cli.setup_options import (
     TokenOption,
     check_submission,
     directory_for,
-    read_token,
-    report_setup,
+    set_up,
 )
 from crunch_cli.cli.state import State
-from crunch_cli.cli.transfers import Downloads
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 
@@ -43,26 +41,19 @@ def setup(
     ] = False,
 ) -> None:
     """Create a workspace from a one-time setup token and download the data."""
-    from crunch_cli.setup_project import setup_project
-
     state: State = ctx.obj
-    restore = check_submission(submission)
-    with Downloads() as progress:
-        result = setup_project(
-            competition=competition,
-            project=project,
-            token=read_token(token),
-            base_url=state.settings.base_url(),
-            directory=directory_for(directory, competition, project),
-            force=force,
-            with_data=not no_data,
-            model_directory=model_directory,
-            size_variant=size,
-            include_model=include_model or not no_model,
-            submission=restore,
-            progress=progress,
-            competitions_source=state.settings.competitions_source,
-        )
-    where = report_setup(result)
+    where = set_up(
+        state,
+        token,
+        competition=competition,
+        project=project,
+        directory=directory_for(directory, competition, project),
+        force=force,
+        with_data=not no_data,
+        model_directory=model_directory,
+        size_variant=size,
+        include_model=include_model or not no_model,
+        submission=check_submission(submission),
+    )
     if not state.hide_tips:
         echo(f"Next: cd {where} && crunch test")

@@ -14,11 +14,9 @@ from crunch_cli.cli.setup_options import (
     SizeOption,
     SubmissionOption,
     check_submission,
-    read_token,
-    report_setup,
+    set_up,
 )
 from crunch_cli.cli.state import State
-from crunch_cli.cli.transfers import Downloads
 from crunch_cli.workspace import DEFAULT_MODEL_DIRECTORY
 
 
@@ -46,27 +44,20 @@ def setup_notebook(
 ) -> None:
     """Set up the notebook's folder (the current one) as a workspace, keeping its files:
     for a notebook (Colab, Kaggle, Jupyter) that runs `!crunch setup-notebook` each time."""
-    from crunch_cli.setup_project import setup_project
-
     state: State = ctx.obj
-    restore = check_submission(submission)
-    with Downloads() as progress:
-        result = setup_project(
-            competition=competition,
-            project=project,
-            token=read_token(token),
-            base_url=state.settings.base_url(),
-            directory=Path.cwd(),
-            in_place=True,
-            with_data=not no_data,
-            model_directory=model_directory,
-            size_variant=size,
-            include_model=not no_model,
-            submission=restore,
-            progress=progress,
-            competitions_source=state.settings.competitions_source,
-        )
-    report_setup(result)
+    set_up(
+        state,
+        token,
+        competition=competition,
+        project=project,
+        directory=Path.cwd(),
+        in_place=True,
+        with_data=not no_data,
+        model_directory=model_directory,
+        size_variant=size,
+        include_model=not no_model,
+        submission=check_submission(submission),
+    )
     if not state.hide_tips:
         echo(
             "Next, in the notebook: `crunch = crunch.load_notebook()`, your cells, "

@@ -5,7 +5,7 @@ a finished setup is reported."""
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -13,6 +13,7 @@ from crunch_cli.cli.output import echo, print_skipped, relative_path
 from crunch_cli.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from crunch_cli.cli.state import State
     from crunch_cli.setup_project import SetupResult
 
 TOKEN_VARIABLE = "CRUNCH_SETUP_TOKEN"
@@ -85,6 +86,24 @@ def directory_for(pattern: str, competition: str, project: str) -> Path:
             pattern.replace("{competitionName}", competition).replace("{projectName}", project)
         )
     )
+
+
+def set_up(state: "State", token: str | None, **options: Any) -> str:
+    """`setup_project` with the command's hub, modules source, token and download bars,
+    then its report: what setup, init and setup-notebook share. Returns the workspace's
+    path as the user would type it."""
+    from crunch_cli.cli.transfers import Downloads
+    from crunch_cli.setup_project import setup_project
+
+    with Downloads() as progress:
+        result = setup_project(
+            token=read_token(token),
+            base_url=state.settings.base_url(),
+            competitions_source=state.settings.competitions_source,
+            progress=progress,
+            **options,
+        )
+    return report_setup(result)
 
 
 def report_setup(result: "SetupResult") -> str:

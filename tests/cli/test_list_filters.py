@@ -44,3 +44,12 @@ def test_nothing_found_is_said_and_bad_values_are_refused(hub, crunch):
     assert "'tabular': choose timeseries, dag, stream, spatial, unstructured" in bad_format.stderr
     assert bad_boolean.exit_code == 2
     assert "'maybe': true or false" in bad_boolean.stderr
+
+
+def test_the_table_names_the_cross_sectional_format_as_people_say_it(hub, crunch):
+    result = crunch("--api-base-url", hub.url, "list")
+
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "demo-cross-sectional" in line)
+    assert "cross-sectional" in row.replace("demo-cross-sectional", "")
+    assert "DAG" not in result.stdout
